@@ -1,0 +1,2 @@
+#!/bin/sh
+exec python -c 'import swrt_hello; swrt_hello.main()'

@@ -1,0 +1,125 @@
+//! The command line: argument parsing (clap), dispatch to one file per
+//! subcommand, and the uniform way errors reach people.
+//!
+//! Output rules: stdout carries data (tables, `--json`, scripts to eval);
+//! stderr carries messages and progress. Exit codes: 0 ok, 1 the user's
+//! input was wrong (bad spec, unknown runtime), 2 anything unexpected.
+
+mod completions;
+pub mod output;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::paths::Paths;
+
+pub use output::{Color, Output, UserError};
+
+/// Reproducible, shareable Python runtimes (Starwhale runtime.yaml compatible).
+#[derive(Debug, Parser)]
+#[command(name = "swrt", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every subcommand accepts.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Store root (default: $SWRT_ROOT, else ~/.local/share/swrt).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Project inside the store.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub project: Option<String>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// When to use colours.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// More output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Less output.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print shell completions.
+    Completions(completions::CompletionsArgs),
+}
+
+/// Everything a subcommand needs from the global options.
+pub struct Ctx {
+    pub global: GlobalArgs,
+    pub paths: Paths,
+    pub out: Output,
+}
+
+impl Ctx {
+    fn new(global: GlobalArgs) -> Ctx {
+        let paths = Paths::resolve(global.root.as_deref(), global.project.as_deref());
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal()
+                    && crate::env_vars::get(crate::env_vars::NO_COLOR).is_none()
+            }
+        };
+        let out = Output::new(Color(color), global.quiet, global.verbose);
+        Ctx {
+            global,
+            paths,
+            out,
+        }
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { 1 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let ctx = Ctx::new(cli.global.clone());
+    let result = match cli.command {
+        Some(command) => run(command, &ctx),
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => ctx.out.report(&err),
+    }
+}
+
+fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Completions(args) => completions::run(args),
+    }
+    .map(|()| ExitCode::SUCCESS)
+    .or_else(|e| output::ok_on_broken_pipe(e, ctx))
+}

@@ -1,0 +1,15 @@
+//! swrt: reproducible, shareable Python runtimes described by a Starwhale-style
+//! `runtime.yaml`.
+//!
+//! The core modules (`spec`, `store`, `bundle`, `build`, `shell`, `watch`) own
+//! the domain: they return typed errors, emit events and never print or touch
+//! the terminal. `cli` and `tui` are the edges that talk to people.
+
+pub mod env_vars;
+pub mod paths;
+pub mod spec;
+
+pub mod cli;
+
+/// The version of this build of swrt, written into bundles and locks.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
