@@ -59,6 +59,21 @@ pub const PATH: &str = "PATH";
 pub const HOME: &str = "HOME";
 /// zsh's rc directory.
 pub const ZDOTDIR: &str = "ZDOTDIR";
+/// uv's cache directory; swrt points it under its own cache dir.
+pub const UV_CACHE_DIR: &str = "UV_CACHE_DIR";
+/// Removed from children so an outer Python setup cannot leak into a build.
+pub const PYTHONHOME: &str = "PYTHONHOME";
+/// Set to `1` for pip children: no "new version available" noise in logs.
+pub const PIP_DISABLE_PIP_VERSION_CHECK: &str = "PIP_DISABLE_PIP_VERSION_CHECK";
+/// Set to `1` for pip children: never wait for input.
+pub const PIP_NO_INPUT: &str = "PIP_NO_INPUT";
+/// Set to `1` for install children: no `.pyc` recording a staging path.
+pub const PYTHONDONTWRITEBYTECODE: &str = "PYTHONDONTWRITEBYTECODE";
+/// Set to `1` by `swrt run` in the command's environment (swcli's marker of
+/// a process running inside an activated runtime).
+pub const SW_RUNTIME_ACTIVATED_PROCESS: &str = "SW_RUNTIME_ACTIVATED_PROCESS";
+/// Set by `swrt run`: the runtime URI the command runs in.
+pub const SW_ACTIVATED_RUNTIME_URI_IN_SUBPROCESS: &str = "SW_ACTIVATED_RUNTIME_URI_IN_SUBPROCESS";
 /// Editor for the TUI's `e` key (`VISUAL` first).
 pub const VISUAL: &str = "VISUAL";
 /// Editor for the TUI's `e` key.

@@ -5,6 +5,7 @@
 //! the domain: they return typed errors, emit events and never print or touch
 //! the terminal. `cli` and `tui` are the edges that talk to people.
 
+pub mod build;
 pub mod env_vars;
 pub mod paths;
 pub mod spec;

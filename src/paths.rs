@@ -57,7 +57,10 @@ impl Paths {
 
     /// `<root>/<project>/workdir/runtime`: extracted bundles and their envs.
     pub fn workdir(&self) -> PathBuf {
-        self.root.join(&self.project).join("workdir").join("runtime")
+        self.root
+            .join(&self.project)
+            .join("workdir")
+            .join("runtime")
     }
 
     /// `<root>/.swrt`: swrt's own state (logs, fingerprints, locks, selection).

@@ -5,7 +5,9 @@
 //! stderr carries messages and progress. Exit codes: 0 ok, 1 the user's
 //! input was wrong (bad spec, unknown runtime), 2 anything unexpected.
 
+mod build;
 mod completions;
+mod lock;
 pub mod output;
 
 use std::io::IsTerminal;
@@ -62,6 +64,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Print shell completions.
     Completions(completions::CompletionsArgs),
+    /// Resolve the dependencies and write the lock file, without a bundle.
+    Lock(lock::LockArgs),
 }
 
 /// Everything a subcommand needs from the global options.
@@ -83,11 +87,7 @@ impl Ctx {
             }
         };
         let out = Output::new(Color(color), global.quiet, global.verbose);
-        Ctx {
-            global,
-            paths,
-            out,
-        }
+        Ctx { global, paths, out }
     }
 }
 
@@ -118,8 +118,8 @@ pub fn main() -> ExitCode {
 
 fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Completions(args) => completions::run(args),
+        Command::Completions(args) => completions::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Lock(args) => lock::run(args, ctx),
     }
-    .map(|()| ExitCode::SUCCESS)
     .or_else(|e| output::ok_on_broken_pipe(e, ctx))
 }

@@ -1,0 +1,131 @@
+//! `swrt lock`: build the environment in a scratch place under the cache,
+//! freeze it, and hand back the lock text, with no bundle and no store change
+//! (swcli's `runtime lock`). Like swcli, `files:` and `commands:` are not
+//! applied while locking: they do not change what pip sees.
+
+use std::path::{Path, PathBuf};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::paths::Paths;
+use crate::spec::{self, LoadOptions, Mode};
+
+use super::backend::{BackendKind, VenvBackend};
+use super::events::{BuildEvent, EventSink, Step};
+use super::lock::VENV_LOCK_REL;
+use super::log::{BuildLog, new_build_id};
+use super::venv::{ApplyPolicy, VenvBuild, run_step};
+use super::{BuildError, SpecInput};
+
+/// What `swrt lock` needs.
+#[derive(Debug, Clone)]
+pub struct LockRequest {
+    pub spec: SpecInput,
+    pub backend: Option<BackendKind>,
+    pub paths: Paths,
+}
+
+/// A computed lock.
+#[derive(Debug, Clone)]
+pub struct LockOutcome {
+    pub name: String,
+    /// The spec's directory (where `DIR/.starwhale/lock/...` goes).
+    pub spec_dir: PathBuf,
+    pub content: String,
+    pub log_path: PathBuf,
+}
+
+/// Builds a scratch env and returns its lock. The scratch env is removed
+/// afterwards, whatever happens.
+pub fn lock(
+    req: &LockRequest,
+    events: &EventSink,
+    cancel: &CancellationToken,
+) -> Result<LockOutcome, BuildError> {
+    let loaded = spec::load(
+        &req.spec.path,
+        &LoadOptions {
+            require_interpreter: true,
+        },
+    )?;
+    let mut spec = loaded.spec;
+    if let Some(name) = &req.spec.name {
+        spec.name.clone_from(name);
+    }
+    if spec.mode != Mode::Venv {
+        return Err(BuildError::UnsupportedMode {
+            mode: spec.mode.to_string(),
+        });
+    }
+    let build_id = new_build_id();
+    let log = BuildLog::create(&req.paths.logs_dir(), &spec.name, &build_id, events.clone())
+        .map_err(BuildError::io("creating the build log"))?;
+    events.send(BuildEvent::Started {
+        name: spec.name.clone(),
+        build_id: build_id.clone(),
+        log_path: log.path().to_owned(),
+    });
+    let backend = VenvBackend::select(req.backend, &req.paths.cache)?;
+    let scratch_root = req.paths.cache.join("lock");
+    std::fs::create_dir_all(&scratch_root).map_err(BuildError::io(format!(
+        "creating {}",
+        scratch_root.display()
+    )))?;
+    let scratch = tempfile::Builder::new()
+        .prefix(&format!("{}-", spec.name))
+        .tempdir_in(&scratch_root)
+        .map_err(BuildError::io("creating a scratch directory"))?;
+    let env = scratch.path().join("venv");
+    let vb = VenvBuild {
+        backend: &backend,
+        spec: &spec,
+        env: &env,
+        log: &log,
+        cancel,
+    };
+    let result = (|| {
+        run_step(&log, Step::Resolve, |_| Ok(()))?;
+        vb.create()?;
+        vb.apply_all(ApplyPolicy {
+            run_commands: false,
+            copy_files: false,
+        })?;
+        vb.freeze()
+    })();
+    match result {
+        Ok(content) => Ok(LockOutcome {
+            name: spec.name.clone(),
+            spec_dir: spec.source.dir.clone(),
+            content,
+            log_path: log.path().to_owned(),
+        }),
+        Err(err) => {
+            events.send(err.to_event());
+            Err(err)
+        }
+    }
+}
+
+/// Writes the lock to `DIR/.starwhale/lock/requirements-sw-lock.txt`
+/// atomically; returns the path.
+pub fn write_lock(dir: &Path, content: &str) -> Result<PathBuf, BuildError> {
+    let path = dir.join(VENV_LOCK_REL);
+    let parent = path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent)
+        .map_err(BuildError::io(format!("creating {}", parent.display())))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(parent)
+        .map_err(BuildError::io(format!("writing {}", path.display())))?;
+    std::io::Write::write_all(&mut tmp, content.as_bytes())
+        .map_err(BuildError::io(format!("writing {}", path.display())))?;
+    // Readable like any file the user writes (tempfile creates 0600).
+    std::fs::set_permissions(
+        tmp.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .map_err(BuildError::io(format!("writing {}", path.display())))?;
+    tmp.persist(&path).map_err(|e| BuildError::Io {
+        what: format!("writing {}", path.display()),
+        source: e.error,
+    })?;
+    Ok(path)
+}

@@ -1,0 +1,209 @@
+//! `swrt build`: a runtime.yaml into a new version in the store; plus what
+//! `lock`, `restore` and `run` share with it: driving a core operation on a
+//! blocking thread while this thread renders its events and turns Ctrl-C /
+//! SIGTERM into cancellation.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+
+use crate::build::{BackendKind, BuildError, BuildEvent, EventSink, Step, Stream};
+
+use super::Ctx;
+use super::output::UserError;
+
+/// Exit code after Ctrl-C, as shells report a SIGINT death.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    Uv,
+    Pip,
+}
+
+impl From<BackendArg> for BackendKind {
+    fn from(b: BackendArg) -> BackendKind {
+        match b {
+            BackendArg::Uv => BackendKind::Uv,
+            BackendArg::Pip => BackendKind::Pip,
+        }
+    }
+}
+
+/// Runs `work` on a blocking thread with an event sink and a cancellation
+/// token; renders the events on stderr; SIGINT and SIGTERM cancel the token
+/// (the work then kills its child process group and cleans up).
+pub(super) fn drive<T, F>(ctx: &Ctx, work: F) -> anyhow::Result<T>
+where
+    F: FnOnce(EventSink, CancellationToken) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    use tokio::signal::unix::{SignalKind, signal};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut progress = Progress::new(ctx);
+    let out = rt.block_on(async {
+        let cancel = CancellationToken::new();
+        let (sink, mut rx) = EventSink::channel();
+        let token = cancel.clone();
+        let handle = tokio::task::spawn_blocking(move || work(sink, token));
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut sigterm = signal(SignalKind::terminate())?;
+        loop {
+            tokio::select! {
+                ev = rx.recv() => match ev {
+                    Some(ev) => progress.on_event(&ev),
+                    None => break,
+                },
+                _ = sigint.recv() => {
+                    progress.note("interrupted: stopping and cleaning up");
+                    cancel.cancel();
+                }
+                _ = sigterm.recv() => {
+                    progress.note("terminated: stopping and cleaning up");
+                    cancel.cancel();
+                }
+            }
+        }
+        anyhow::Ok(handle.await?)
+    });
+    progress.finish();
+    out
+}
+
+/// Turns a core error into the CLI's error (user errors exit 1) or, for a
+/// cancelled build, a message and exit code 130.
+pub(super) fn report_build_error(err: BuildError, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    if matches!(err, BuildError::Cancelled) {
+        ctx.out.error(&err.to_string());
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
+    if !err.is_user_error() {
+        return Err(anyhow::Error::new(err));
+    }
+    let mut message = err.to_string();
+    let tail = err.tail();
+    if !tail.is_empty() {
+        message.push_str("\n  last output:");
+        for line in tail.iter().rev().take(15).rev() {
+            message.push_str("\n  | ");
+            message.push_str(line);
+        }
+    }
+    let mut user = UserError::new(message);
+    match &err {
+        BuildError::Spec(spec) => {
+            // The spec's own diagnostics carry file, line, key path and hint.
+            let mut text = String::new();
+            for d in &spec.diagnostics {
+                text.push_str(&format!("\n  {d}"));
+            }
+            user.message.push_str(&text);
+        }
+        BuildError::NoInterpreter { python } => {
+            user = user.hint(format!(
+                "install Python {python} (e.g. `uv python install {python}`) or change environment.python"
+            ));
+        }
+        BuildError::Busy { .. } => {
+            user = user.hint("wait for it, or run again without --no-wait to queue behind it");
+        }
+        BuildError::Process(_) => {
+            user = user.hint("the whole output is in the build log (swrt build -v streams it)");
+        }
+        _ => {}
+    }
+    Err(anyhow::Error::new(user))
+}
+
+/// CLI progress on stderr: a spinner with the step and the child's last line
+/// on a terminal, plain step lines otherwise; `-v` streams every child line.
+struct Progress {
+    bar: Option<ProgressBar>,
+    verbose: bool,
+    quiet: bool,
+    step: Option<Step>,
+}
+
+impl Progress {
+    fn new(ctx: &Ctx) -> Progress {
+        let quiet = ctx.out.quiet;
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new_spinner();
+            let style =
+                ProgressStyle::with_template("{spinner} {prefix:.bold} [{elapsed}] {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar
+        });
+        Progress {
+            bar,
+            verbose: ctx.out.verbose > 0,
+            quiet,
+            step: None,
+        }
+    }
+
+    fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn note(&self, line: &str) {
+        if !self.quiet {
+            self.println(line);
+        }
+    }
+
+    fn on_event(&mut self, ev: &BuildEvent) {
+        match ev {
+            BuildEvent::Started { name, log_path, .. } => {
+                if self.verbose {
+                    self.note(&format!("building {name} (log: {})", log_path.display()));
+                }
+            }
+            BuildEvent::StepStarted { step } => {
+                self.step = Some(step.clone());
+                match &self.bar {
+                    Some(bar) => {
+                        bar.set_prefix(step.to_string());
+                        bar.set_message("");
+                        bar.reset_elapsed();
+                    }
+                    None => self.note(&format!("==> {step}")),
+                }
+            }
+            BuildEvent::StepFinished { step, elapsed } => {
+                if self.bar.is_some() {
+                    self.println(&format!("  done {step} ({:.1}s)", elapsed.as_secs_f64()));
+                }
+            }
+            BuildEvent::Log { line, stream } => {
+                if *stream == Stream::Swrt && !self.verbose {
+                    return;
+                }
+                if self.verbose {
+                    self.println(&format!("  {line}"));
+                } else if let Some(bar) = &self.bar {
+                    bar.set_message(line.clone());
+                }
+            }
+            BuildEvent::Skipped { reason } => self.note(&format!("  skipped: {reason}")),
+            BuildEvent::UpToDate { .. } | BuildEvent::Done { .. } | BuildEvent::Failed { .. } => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
