@@ -34,6 +34,11 @@ pub const SW_PYPI_INDEX_URL: &str = "SW_PYPI_INDEX_URL";
 pub const SW_PYPI_EXTRA_INDEX_URL: &str = "SW_PYPI_EXTRA_INDEX_URL";
 /// Overrides `configs.pip.trusted_host` (space separated).
 pub const SW_PYPI_TRUSTED_HOST: &str = "SW_PYPI_TRUSTED_HOST";
+/// Registry of Starwhale's builtin base images (default
+/// `docker-registry.starwhale.cn/star-whale`).
+pub const SW_IMAGE_REPO: &str = "SW_IMAGE_REPO";
+/// Release of Starwhale's builtin base images (default `0.3.4`).
+pub const SW_CUSTOM_BASE_IMAGE_VERSION: &str = "SW_CUSTOM_BASE_IMAGE_VERSION";
 /// `1` runs the `commands:` dependencies at build and restore time.
 pub const SW_RUNTIME_FORCE_RUN_COMMAND: &str = "SW_RUNTIME_FORCE_RUN_COMMAND";
 /// `1` inside a Starwhale container: restore runs `commands:` too.

@@ -7,8 +7,10 @@
 
 mod build;
 mod completions;
+pub mod diagnostics;
 mod lock;
 pub mod output;
+mod spec;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -66,6 +68,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Resolve the dependencies and write the lock file, without a bundle.
     Lock(lock::LockArgs),
+    /// Check a runtime.yaml and print the resolved spec.
+    Spec(spec::SpecArgs),
 }
 
 /// Everything a subcommand needs from the global options.
@@ -120,6 +124,7 @@ fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     match command {
         Command::Completions(args) => completions::run(args).map(|()| ExitCode::SUCCESS),
         Command::Lock(args) => lock::run(args, ctx),
+        Command::Spec(args) => spec::run(args, ctx).map(|()| ExitCode::SUCCESS),
     }
     .or_else(|e| output::ok_on_broken_pipe(e, ctx))
 }

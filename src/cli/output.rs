@@ -116,7 +116,8 @@ impl Output {
 /// Whether an error anywhere in the chain is the user's doing. Core error
 /// types that describe bad input are listed here.
 fn is_user_error(err: &anyhow::Error) -> bool {
-    err.chain().any(|c| c.is::<UserError>())
+    err.chain()
+        .any(|c| c.is::<UserError>() || c.is::<crate::spec::SpecError>())
 }
 
 /// A closed stdout (`swrt list | head`) is not an error.

@@ -120,6 +120,24 @@ pub struct ResolvedSpec {
     /// file it references. Equal fingerprints mean a rebuild would change
     /// nothing.
     pub fingerprint: String,
+    /// Starwhale's image for the python/cuda/cudnn combination (the
+    /// manifest's `docker.builtin_run_image`), even when a custom image wins.
+    #[serde(default)]
+    pub builtin_image: BuiltinImage,
+    /// `environment.docker.image`, else `configs.docker.image` (the
+    /// manifest's `docker.custom_run_image`).
+    #[serde(default)]
+    pub custom_image: Option<String>,
+}
+
+/// Starwhale's builtin run image, split as its manifest records it:
+/// `<repo>/<name>:<tag>` = `fullname`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BuiltinImage {
+    pub repo: String,
+    pub name: String,
+    pub tag: String,
+    pub fullname: String,
 }
 
 /// The file a spec was read from.
