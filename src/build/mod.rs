@@ -16,6 +16,7 @@
 //! The conda mode lives in `conda` and plugs into the same pipeline.
 
 pub mod backend;
+pub mod conda;
 pub mod events;
 pub mod files;
 pub mod lock;

@@ -1,0 +1,560 @@
+//! Conda mode against real `file://` channels that the tests build
+//! themselves: packages written with rattler_package_streaming, indexed by
+//! writing `noarch/repodata.json` and `linux-64/repodata.json`.
+//!
+//! conda-forge cannot be reached from the test machine, so its `python`
+//! package is stood in for by a conda package built here from
+//! `python3 -m venv --copies --without-pip`: the copied interpreter,
+//! `pyvenv.cfg` (pointing at the host's Python home for the standard
+//! library) and the activate scripts, which carry the venv's path as a conda
+//! prefix placeholder. Installed into a prefix, `<prefix>/bin/python` runs,
+//! reports the prefix as `sys.prefix` and installs packages into
+//! `<prefix>/lib/pythonX.Y/site-packages`, as conda-forge's python does.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use swrt::build::conda::{
+    ChannelSettings, CondaEnvFile, CondaError, CondaRequest, create_env, install_locked,
+    read_prefix, solve, verify_prefix,
+};
+
+/// One package of a test channel.
+struct Pkg {
+    name: &'static str,
+    version: String,
+    build: &'static str,
+    subdir: &'static str,
+    depends: Vec<String>,
+    /// Relative path, bytes, executable, prefix placeholder.
+    files: Vec<(String, Vec<u8>, bool, Option<String>)>,
+}
+
+impl Pkg {
+    fn noarch(name: &'static str, version: &str, depends: &[&str]) -> Pkg {
+        Pkg {
+            name,
+            version: version.to_owned(),
+            build: "h0_0",
+            subdir: "noarch",
+            depends: depends.iter().map(|d| (*d).to_owned()).collect(),
+            files: vec![(
+                format!("share/{name}/VERSION"),
+                version.as_bytes().to_vec(),
+                false,
+                None,
+            )],
+        }
+    }
+
+    fn file_name(&self) -> String {
+        format!("{}-{}-{}.tar.bz2", self.name, self.version, self.build)
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
+/// Writes each package archive into `<channel>/<subdir>/` and indexes the
+/// channel with a `repodata.json` per subdir (noarch and linux-64 always
+/// exist, as conda requires).
+fn write_channel(channel: &Path, pkgs: &[Pkg]) {
+    let mut repodata: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
+    for subdir in ["noarch", "linux-64"] {
+        std::fs::create_dir_all(channel.join(subdir)).unwrap();
+        repodata.insert(subdir.to_owned(), json!({}));
+    }
+    for pkg in pkgs {
+        let staging = tempfile::tempdir().unwrap();
+        let root = staging.path();
+        let mut rel_paths = Vec::new();
+        let mut paths_json = Vec::new();
+        for (rel, bytes, exec, placeholder) in &pkg.files {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, bytes).unwrap();
+            if *exec {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+            }
+            let mut entry = json!({
+                "_path": rel,
+                "path_type": "hardlink",
+                "sha256": sha256_hex(bytes),
+                "size_in_bytes": bytes.len(),
+            });
+            if let Some(ph) = placeholder {
+                entry["prefix_placeholder"] = json!(ph);
+                entry["file_mode"] = json!("text");
+            }
+            paths_json.push(entry);
+            rel_paths.push(root.join(rel));
+        }
+        let mut index = json!({
+            "name": pkg.name,
+            "version": pkg.version,
+            "build": pkg.build,
+            "build_number": 0,
+            "depends": pkg.depends,
+            "subdir": pkg.subdir,
+            "license": "MIT",
+        });
+        if pkg.subdir == "noarch" {
+            index["noarch"] = json!("generic");
+        } else {
+            index["arch"] = json!("x86_64");
+            index["platform"] = json!("linux");
+        }
+        std::fs::create_dir_all(root.join("info")).unwrap();
+        std::fs::write(root.join("info/index.json"), index.to_string()).unwrap();
+        std::fs::write(
+            root.join("info/paths.json"),
+            json!({"paths": paths_json, "paths_version": 1}).to_string(),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("info/files"),
+            pkg.files
+                .iter()
+                .map(|f| format!("{}\n", f.0))
+                .collect::<String>(),
+        )
+        .unwrap();
+        for info in ["info/index.json", "info/paths.json", "info/files"] {
+            rel_paths.push(root.join(info));
+        }
+        let archive = channel.join(pkg.subdir).join(pkg.file_name());
+        let file = std::fs::File::create(&archive).unwrap();
+        rattler_package_streaming::write::write_tar_bz2_package(
+            file,
+            root,
+            &rel_paths,
+            rattler_conda_types::compression_level::CompressionLevel::Numeric(1),
+            None,
+            None,
+        )
+        .unwrap();
+        let bytes = std::fs::read(&archive).unwrap();
+        let mut record = index.clone();
+        record["sha256"] = json!(sha256_hex(&bytes));
+        record["size"] = json!(bytes.len());
+        repodata[pkg.subdir]
+            .as_object_mut()
+            .unwrap()
+            .insert(pkg.file_name(), record);
+    }
+    for (subdir, packages) in repodata {
+        let doc = json!({
+            "info": {"subdir": subdir},
+            "packages": packages,
+            "packages.conda": {},
+            "repodata_version": 1,
+        });
+        std::fs::write(
+            channel.join(&subdir).join("repodata.json"),
+            serde_json::to_string_pretty(&doc).unwrap(),
+        )
+        .unwrap();
+    }
+}
+
+/// The host interpreter's `X.Y.Z`.
+fn host_python_version() -> String {
+    let out = Command::new("python3")
+        .args(["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The python stand-in (see the module comment).
+fn python_standin() -> Pkg {
+    let version = host_python_version();
+    let xy: String = version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let tmp = tempfile::tempdir().unwrap();
+    // A long, unique directory so it works as a prefix placeholder.
+    let venv = tmp.path().join("swrt_python_standin_placeholder_prefix");
+    let status = Command::new("python3")
+        .args(["-m", "venv", "--copies", "--without-pip"])
+        .arg(&venv)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let placeholder = venv.to_string_lossy().into_owned();
+    let mut files = Vec::new();
+    for entry in walk(&venv) {
+        let rel = entry
+            .strip_prefix(&venv)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let meta = std::fs::symlink_metadata(&entry).unwrap();
+        if !meta.is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(&entry).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let exec = meta.permissions().mode() & 0o111 != 0;
+        let is_text = std::str::from_utf8(&bytes).is_ok();
+        let has_placeholder = is_text && String::from_utf8_lossy(&bytes).contains(&placeholder);
+        files.push((
+            rel,
+            bytes,
+            exec,
+            has_placeholder.then(|| placeholder.clone()),
+        ));
+    }
+    files.push((
+        format!("lib/python{xy}/site-packages/README.txt"),
+        b"site-packages of the swrt python stand-in\n".to_vec(),
+        false,
+        None,
+    ));
+    Pkg {
+        name: "python",
+        version,
+        build: "swrt_standin_0",
+        subdir: "linux-64",
+        depends: vec![],
+        files,
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if std::fs::symlink_metadata(&path).unwrap().is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn basic_packages() -> Vec<Pkg> {
+    let mut pkga1 = Pkg::noarch("pkga", "1.0", &[]);
+    pkga1.files.push((
+        "share/pkga/where.txt".to_owned(),
+        b"installed at /opt/swrt_test_placeholder_prefix_long_enough/share\n".to_vec(),
+        false,
+        Some("/opt/swrt_test_placeholder_prefix_long_enough".to_owned()),
+    ));
+    vec![
+        pkga1,
+        Pkg::noarch("pkga", "2.0", &[]),
+        Pkg::noarch("pkgb", "1.0", &["pkga"]),
+        Pkg::noarch("pkgd", "1.0", &["pkga >=2"]),
+    ]
+}
+
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn request(
+    channels: &[String],
+    python: Option<&str>,
+    specs: &[&str],
+    cache: &Path,
+) -> CondaRequest {
+    CondaRequest {
+        env_name: "demo".to_owned(),
+        python: python.map(str::to_owned),
+        specs: specs.iter().map(|s| (*s).to_owned()).collect(),
+        env_files: vec![],
+        settings: ChannelSettings::new(channels, None, Path::new("/")).unwrap(),
+        cache_dir: cache.to_path_buf(),
+    }
+}
+
+fn versions(records: &[rattler_conda_types::RepoDataRecord]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| {
+            format!(
+                "{}={}",
+                r.package_record.name.as_normalized(),
+                r.package_record.version
+            )
+        })
+        .collect()
+}
+
+fn quiet(_: String) {}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn solver_picks_latest_unless_the_spec_bounds_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chan = tmp.path().join("chan");
+    write_channel(&chan, &basic_packages());
+    let channels = vec![file_url(&chan)];
+    let cache = tmp.path().join("cache");
+
+    let latest = solve(&request(&channels, None, &["pkgb"], &cache), &quiet)
+        .await
+        .unwrap();
+    assert_eq!(versions(&latest), ["pkga=2.0", "pkgb=1.0"]);
+
+    let bounded = solve(
+        &request(&channels, None, &["pkgb", "pkga<2"], &cache),
+        &quiet,
+    )
+    .await
+    .unwrap();
+    assert_eq!(versions(&bounded), ["pkga=1.0", "pkgb=1.0"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsolvable_request_is_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chan = tmp.path().join("chan");
+    write_channel(&chan, &basic_packages());
+    let channels = vec![file_url(&chan)];
+    let err = solve(
+        &request(&channels, None, &["pkgd", "pkga<2"], &tmp.path().join("c")),
+        &quiet,
+    )
+    .await
+    .unwrap_err();
+    let CondaError::Unsolvable { explanation } = &err else {
+        panic!("expected an unsolvable error, got {err:?}");
+    };
+    assert!(explanation.contains("pkgd"), "{explanation}");
+    assert!(explanation.contains("pkga"), "{explanation}");
+    assert!(err.hint().is_some());
+
+    let err = solve(
+        &request(&channels, None, &["nosuchpkg"], &tmp.path().join("c")),
+        &quiet,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("nosuchpkg"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_channel_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-channel");
+    let err = solve(
+        &request(
+            &[file_url(&missing)],
+            None,
+            &["pkga"],
+            &tmp.path().join("c"),
+        ),
+        &quiet,
+    )
+    .await
+    .unwrap_err();
+    let CondaError::ChannelUnreachable { channel, .. } = &err else {
+        panic!("expected an unreachable channel error, got {err:?}");
+    };
+    assert!(channel.contains("no-such-channel"), "{err}");
+
+    // Nothing listens on port 9 of the loopback.
+    let err = solve(
+        &request(
+            &["http://127.0.0.1:9/offline-chan".to_owned()],
+            None,
+            &["pkga"],
+            &tmp.path().join("c"),
+        ),
+        &quiet,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, CondaError::ChannelUnreachable { channel, .. } if channel.contains("offline-chan")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conda_yaml_brings_its_own_channel_and_pip_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let main_chan = tmp.path().join("main-chan");
+    write_channel(&main_chan, &basic_packages());
+    let extra_chan = tmp.path().join("proj/extra-chan");
+    write_channel(&extra_chan, &[Pkg::noarch("pkgc", "0.3", &["pkga <2"])]);
+    let yaml = tmp.path().join("proj/conda.yaml");
+    std::fs::write(
+        &yaml,
+        "name: demo\nchannels:\n  - ./extra-chan\ndependencies:\n  - pkgc\n  - pip:\n    - six==1.16.0\n",
+    )
+    .unwrap();
+    let env_file = CondaEnvFile::read(&yaml).unwrap();
+    assert_eq!(env_file.pip, ["six==1.16.0"]);
+    let mut req = request(
+        &[file_url(&main_chan)],
+        None,
+        &["pkgb"],
+        &tmp.path().join("c"),
+    );
+    req.env_files.push(env_file);
+    let records = solve(&req, &quiet).await.unwrap();
+    assert_eq!(versions(&records), ["pkga=1.0", "pkgb=1.0", "pkgc=0.3"]);
+    let pkgc = records
+        .iter()
+        .find(|r| r.package_record.name.as_normalized() == "pkgc")
+        .unwrap();
+    assert!(pkgc.url.as_str().contains("extra-chan"), "{}", pkgc.url);
+    assert_eq!(req.effective_settings().names().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_env_is_created_locked_and_restored_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chan = tmp.path().join("chan");
+    let python = python_standin();
+    let py_version = python.version.clone();
+    let xy: String = py_version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let mut pkgs = basic_packages();
+    pkgs.push(python);
+    write_channel(&chan, &pkgs);
+    let cache = tmp.path().join("cache");
+    let req = request(&[file_url(&chan)], Some(&xy), &["pkgb", "pkga<2"], &cache);
+
+    let lines = Mutex::new(Vec::new());
+    let progress = |line: String| lines.lock().unwrap().push(line);
+    let prefix = tmp.path().join("env");
+    let lock = create_env(&req, &prefix, None, &progress).await.unwrap();
+    let lines = lines.into_inner().unwrap();
+    assert!(
+        lines.iter().any(|l| l.starts_with("conda: link python=")),
+        "{lines:#?}"
+    );
+
+    let specs: Vec<String> = lock.packages.iter().map(|p| p.spec()).collect();
+    assert_eq!(
+        specs,
+        [
+            "pkga=1.0=h0_0".to_owned(),
+            "pkgb=1.0=h0_0".to_owned(),
+            format!("python={py_version}=swrt_standin_0"),
+        ]
+    );
+    assert!(
+        lock.packages
+            .iter()
+            .all(|p| p.sha256.as_ref().is_some_and(|s| s.len() == 64))
+    );
+
+    // The interpreter runs from the prefix and knows it is there.
+    let out = Command::new(prefix.join("bin/python"))
+        .args([
+            "-c",
+            "import sys, sysconfig; print(sys.prefix); print(sysconfig.get_paths()['purelib'])",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let mut it = stdout.lines();
+    assert_eq!(Path::new(it.next().unwrap()), prefix);
+    assert_eq!(
+        Path::new(it.next().unwrap()),
+        prefix.join(format!("lib/python{xy}/site-packages"))
+    );
+    // Prefix placeholders were replaced with the install prefix.
+    let activate = std::fs::read_to_string(prefix.join("bin/activate")).unwrap();
+    assert!(activate.contains(&*prefix.to_string_lossy()), "{activate}");
+    let where_txt = std::fs::read_to_string(prefix.join("share/pkga/where.txt")).unwrap();
+    assert_eq!(
+        where_txt,
+        format!("installed at {}/share\n", prefix.display())
+    );
+
+    // The prefix's own records agree with the lock.
+    assert_eq!(read_prefix(&prefix).unwrap(), lock.packages);
+    verify_prefix(&prefix, &lock.packages).unwrap();
+    let yaml = lock.to_env_export_yaml(&["six==1.16.0".to_owned()]);
+    assert!(
+        yaml.contains(&format!("- python={py_version}=swrt_standin_0\n")),
+        "{yaml}"
+    );
+    assert!(yaml.contains("- pip:\n  - six==1.16.0\n"), "{yaml}");
+
+    // Restore from the lock alone into a fresh prefix: no solve, same records.
+    let lock_json = serde_json::to_string(&lock).unwrap();
+    let relocked: swrt::build::conda::CondaLock = serde_json::from_str(&lock_json).unwrap();
+    let restored = tmp.path().join("restored");
+    let settings = ChannelSettings::new(&[], None, Path::new("/")).unwrap();
+    install_locked(
+        &relocked.packages,
+        &settings,
+        &cache,
+        &restored,
+        None,
+        &quiet,
+    )
+    .await
+    .unwrap();
+    assert_eq!(read_prefix(&restored).unwrap(), lock.packages);
+    let out = Command::new(restored.join("bin/python"))
+        .args(["-c", "import sys; print(sys.prefix)"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        Path::new(String::from_utf8(out.stdout).unwrap().trim()),
+        restored
+    );
+
+    // A prefix that drifted from its lock is caught.
+    for entry in std::fs::read_dir(restored.join("conda-meta")).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("pkgb-")
+        {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let err = verify_prefix(&restored, &lock.packages).unwrap_err();
+    assert!(err.to_string().contains("missing: pkgb=1.0=h0_0"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_refuses_a_package_that_changed_in_its_channel() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chan = tmp.path().join("chan");
+    write_channel(&chan, &basic_packages());
+    let cache = tmp.path().join("cache");
+    let req = request(&[file_url(&chan)], None, &["pkgb"], &cache);
+    let records = solve(&req, &quiet).await.unwrap();
+    let mut locked: Vec<_> = records
+        .iter()
+        .map(swrt::build::conda::LockedPackage::from_record)
+        .collect();
+    locked[0].sha256 = Some("0".repeat(64));
+    let settings = ChannelSettings::new(&[], None, Path::new("/")).unwrap();
+    let err = install_locked(
+        &locked,
+        &settings,
+        &cache,
+        &tmp.path().join("p"),
+        None,
+        &quiet,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, CondaError::LockedPackageChanged { .. }),
+        "{err}"
+    );
+}
