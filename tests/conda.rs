@@ -21,7 +21,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use swrt::build::conda::{
     ChannelSettings, CondaEnvFile, CondaError, CondaRequest, create_env, install_locked,
-    read_prefix, solve, verify_prefix,
+    read_prefix, relink_prefix, solve, verify_prefix,
 };
 
 /// One package of a test channel.
@@ -487,6 +487,44 @@ async fn python_env_is_created_locked_and_restored_exactly() {
         "{yaml}"
     );
     assert!(yaml.contains("- pip:\n  - six==1.16.0\n"), "{yaml}");
+
+    // Moved elsewhere (as a build moves its staging prefix into the store)
+    // and relinked: the new location is written into the packages' files,
+    // and files pip put there stay.
+    let extra = prefix.join(format!("lib/python{xy}/site-packages/extra_module.py"));
+    std::fs::write(&extra, "X = 1\n").unwrap();
+    let moved = tmp.path().join("moved-env");
+    std::fs::rename(&prefix, &moved).unwrap();
+    relink_prefix(&moved, &req.settings, &cache, &quiet)
+        .await
+        .unwrap();
+    let activate = std::fs::read_to_string(moved.join("bin/activate")).unwrap();
+    assert!(activate.contains(&*moved.to_string_lossy()), "{activate}");
+    assert!(!activate.contains(&*prefix.to_string_lossy()), "{activate}");
+    let where_txt = std::fs::read_to_string(moved.join("share/pkga/where.txt")).unwrap();
+    assert_eq!(
+        where_txt,
+        format!("installed at {}/share\n", moved.display())
+    );
+    assert!(
+        moved
+            .join(format!("lib/python{xy}/site-packages/extra_module.py"))
+            .is_file()
+    );
+    let out = Command::new(moved.join("bin/python"))
+        .args(["-c", "import sys, extra_module; print(sys.prefix)"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        Path::new(String::from_utf8(out.stdout).unwrap().trim()),
+        moved
+    );
+    assert_eq!(read_prefix(&moved).unwrap(), lock.packages);
 
     // Restore from the lock alone into a fresh prefix: no solve, same records.
     let lock_json = serde_json::to_string(&lock).unwrap();

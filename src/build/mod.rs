@@ -63,6 +63,8 @@ pub enum BuildError {
         #[source]
         source: io::Error,
     },
+    #[error(transparent)]
+    Conda(#[from] conda::CondaError),
     #[error("{0}")]
     Other(String),
 }
@@ -120,7 +122,7 @@ impl BuildError {
                 | BuildError::Files { .. }
                 | BuildError::Busy { .. }
                 | BuildError::UnsupportedMode { .. }
-        )
+        ) || matches!(self, BuildError::Conda(e) if e.is_user_error())
     }
 
     /// The `Failed` event describing this error.

@@ -113,7 +113,12 @@ impl VenvBuild<'_> {
         self.run(step, &inv).map(drop)
     }
 
-    fn apply(&self, step: &Step, dep: &Dependency, policy: ApplyPolicy) -> Result<(), BuildError> {
+    pub(crate) fn apply(
+        &self,
+        step: &Step,
+        dep: &Dependency,
+        policy: ApplyPolicy,
+    ) -> Result<(), BuildError> {
         match dep {
             Dependency::PipReqFile { file } => {
                 self.install(step, vec!["-r".into(), file.path.clone().into()])

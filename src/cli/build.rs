@@ -116,6 +116,11 @@ pub(super) fn report_build_error(err: BuildError, ctx: &Ctx) -> anyhow::Result<E
         BuildError::Process(_) => {
             user = user.hint("the whole output is in the build log (swrt build -v streams it)");
         }
+        BuildError::Conda(conda) => {
+            if let Some(hint) = conda.hint() {
+                user = user.hint(hint);
+            }
+        }
         _ => {}
     }
     Err(anyhow::Error::new(user))

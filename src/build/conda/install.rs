@@ -6,14 +6,14 @@
 //! Only this file talks to the network (through rattler). It writes only
 //! into the prefix it is given and the cache directory.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use rattler::install::{Installer, Reporter, Transaction};
 use rattler::package_cache::PackageCache;
 use rattler_conda_types::{
-    Channel, GenericVirtualPackage, MatchSpec, ParseStrictness, PrefixRecord, RepoDataRecord,
-    Subdir,
+    Channel, GenericVirtualPackage, MatchSpec, PackageName, ParseStrictness, PrefixRecord,
+    RepoDataRecord, Subdir,
 };
 use rattler_repodata_gateway::{Gateway, GatewayError};
 use rattler_solve::{SolveError, SolverImpl, SolverTask};
@@ -309,6 +309,38 @@ pub async fn install_locked(
     verify_prefix(prefix, packages)
 }
 
+/// Links every package of `prefix` again, in place. A prefix built at a
+/// staging path and then moved keeps the staging path in its scripts and
+/// text files (conda packages have the prefix substituted at link time);
+/// relinking from the package cache writes the new location into them. Only
+/// conda's own files are touched: pip-installed files are left as they are.
+pub async fn relink_prefix(
+    prefix: &Path,
+    settings: &ChannelSettings,
+    cache_dir: &Path,
+    progress: Progress<'_>,
+) -> Result<(), CondaError> {
+    let installed: Vec<PrefixRecord> =
+        PrefixRecord::collect_from_prefix(prefix).map_err(|source| CondaError::ReadPrefix {
+            prefix: prefix.to_path_buf(),
+            source,
+        })?;
+    let names: HashSet<PackageName> = installed.iter().map(|r| r.name().clone()).collect();
+    let records: Vec<RepoDataRecord> = installed
+        .iter()
+        .map(|r| r.repodata_record.clone())
+        .collect();
+    progress(format!(
+        "conda: relinking {} packages at {}",
+        records.len(),
+        prefix.display()
+    ));
+    let installer = Installer::new()
+        .with_installed_packages(installed)
+        .with_reinstall_packages(names);
+    run_installer(installer, prefix, records, settings, cache_dir, progress).await
+}
+
 async fn install_records(
     prefix: &Path,
     final_prefix: Option<&Path>,
@@ -317,16 +349,36 @@ async fn install_records(
     cache_dir: &Path,
     progress: Progress<'_>,
 ) -> Result<(), CondaError> {
+    if let Some(final_prefix) = final_prefix {
+        let installer = Installer::new().with_alternative_target_prefix(final_prefix);
+        return run_installer(installer, prefix, records, settings, cache_dir, progress).await;
+    }
+    run_installer(
+        Installer::new(),
+        prefix,
+        records,
+        settings,
+        cache_dir,
+        progress,
+    )
+    .await
+}
+
+async fn run_installer(
+    installer: Installer,
+    prefix: &Path,
+    records: Vec<RepoDataRecord>,
+    settings: &ChannelSettings,
+    cache_dir: &Path,
+    progress: Progress<'_>,
+) -> Result<(), CondaError> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let mut installer = Installer::new()
+    let mut installer = installer
         .with_download_client(settings.client()?)
         .with_package_cache(PackageCache::new(cache_dir.join("pkgs")))
         .with_reporter(LineReporter { tx });
     if let Some(n) = settings.threads {
         installer = installer.with_max_concurrent_requests(n);
-    }
-    if let Some(final_prefix) = final_prefix {
-        installer = installer.with_alternative_target_prefix(final_prefix);
     }
     progress(format!(
         "conda: installing {} packages into {}",

@@ -8,6 +8,7 @@
 //! as [`CondaError`]. It does not run pip, copy files or write bundles; the
 //! build pipeline does that with the prefix this module produces.
 
+pub mod build;
 mod channels;
 mod envfile;
 mod install;
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 
 pub use channels::{ChannelSettings, DEFAULT_CHANNEL};
 pub use envfile::CondaEnvFile;
-pub use install::{CondaRequest, create_env, install_locked, solve};
+pub use install::{CondaRequest, create_env, install_locked, relink_prefix, solve};
 pub use lock::{CondaLock, LockedPackage, read_prefix, verify_prefix};
 
 /// Where progress lines go: one human-readable line per call. The build
@@ -101,6 +102,25 @@ pub enum CondaError {
 }
 
 impl CondaError {
+    /// True when the runtime's configuration is what is wrong (channels,
+    /// specs, conda.yaml, a stale lock) rather than the machine or swrt.
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            CondaError::InvalidChannel { .. }
+                | CondaError::InvalidCondarc { .. }
+                | CondaError::EnvFileRead { .. }
+                | CondaError::EnvFileParse { .. }
+                | CondaError::InvalidSpec { .. }
+                | CondaError::ChannelUnreachable { .. }
+                | CondaError::Unsolvable { .. }
+                | CondaError::NotAPrefix { .. }
+                | CondaError::LockedPackageMissing { .. }
+                | CondaError::LockedPackageChanged { .. }
+                | CondaError::LockMismatch { .. }
+        )
+    }
+
     /// A hint for the person reading the error, when there is a useful one.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
