@@ -596,3 +596,78 @@ async fn restore_refuses_a_package_that_changed_in_its_channel() {
         "{err}"
     );
 }
+
+/// An independent check: py-rattler (rattler's Python binding, from PyPI)
+/// solves the same channel to the same records. Tests stay offline, so
+/// py-rattler is installed with `uv pip install --offline` from uv's cache;
+/// without a cached copy the check is skipped, saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn py_rattler_solves_the_same_channel_to_the_same_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let venv = tmp.path().join("pyr");
+    let uv = |args: &[&str]| {
+        Command::new("uv")
+            .args(args)
+            .env_remove("VIRTUAL_ENV")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    let venv_s = venv.to_string_lossy().into_owned();
+    let python = venv.join("bin/python").to_string_lossy().into_owned();
+    if !uv(&["venv", "-q", &venv_s])
+        || !uv(&[
+            "pip",
+            "install",
+            "-q",
+            "--offline",
+            "--python",
+            &python,
+            "py-rattler",
+        ])
+    {
+        eprintln!("skipped: py-rattler is not installable offline (not in uv's cache)");
+        return;
+    }
+    let chan = tmp.path().join("chan");
+    write_channel(&chan, &basic_packages());
+    let specs = ["pkgb", "pkga<2"];
+    let ours: Vec<String> = solve(
+        &request(&[file_url(&chan)], None, &specs, &tmp.path().join("c")),
+        &quiet,
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| swrt::build::conda::LockedPackage::from_record(r).spec())
+    .collect();
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/py_rattler_env.py");
+    let out = Command::new(&python)
+        .arg(script)
+        .arg(file_url(&chan))
+        .arg(tmp.path().join("pyr-prefix"))
+        .arg(tmp.path().join("pyr-cache"))
+        .args(specs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(ours, theirs);
+    // And the prefix py-rattler installed reads back as the same lock.
+    let installed: Vec<String> = read_prefix(&tmp.path().join("pyr-prefix"))
+        .unwrap()
+        .iter()
+        .map(|p| p.spec())
+        .collect();
+    assert_eq!(installed, ours);
+}
