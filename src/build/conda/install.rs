@@ -137,6 +137,7 @@ pub async fn solve(
     request: &CondaRequest,
     progress: Progress<'_>,
 ) -> Result<Vec<RepoDataRecord>, CondaError> {
+    let started = std::time::Instant::now();
     let settings = request.effective_settings();
     let channels = settings.channels()?;
     let specs = request.match_specs()?;
@@ -190,8 +191,9 @@ pub async fn solve(
         .records;
     records.sort_by(|a, b| a.package_record.name.cmp(&b.package_record.name));
     progress(format!(
-        "conda: solved {} packages: {}",
+        "conda: solved {} packages in {:.3}s: {}",
         records.len(),
+        started.elapsed().as_secs_f64(),
         records
             .iter()
             .map(|r| LockedPackage::from_record(r).spec())
@@ -380,11 +382,12 @@ async fn run_installer(
     if let Some(n) = settings.threads {
         installer = installer.with_max_concurrent_requests(n);
     }
+    let count = records.len();
     progress(format!(
-        "conda: installing {} packages into {}",
-        records.len(),
+        "conda: installing {count} packages into {}",
         prefix.display()
     ));
+    let started = std::time::Instant::now();
     let install = installer.install(prefix, records);
     tokio::pin!(install);
     let result = loop {
@@ -409,6 +412,10 @@ async fn run_installer(
             message,
         }
     })?;
+    progress(format!(
+        "conda: installed {count} packages in {:.3}s",
+        started.elapsed().as_secs_f64()
+    ));
     Ok(())
 }
 
