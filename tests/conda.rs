@@ -488,16 +488,16 @@ async fn python_env_is_created_locked_and_restored_exactly() {
     );
     assert!(yaml.contains("- pip:\n  - six==1.16.0\n"), "{yaml}");
 
-    // Moved elsewhere (as a build moves its staging prefix into the store)
-    // and relinked: the new location is written into the packages' files,
-    // and files pip put there stay.
+    // Relinked for another place and moved there (as a build moves its
+    // staging prefix into the store): the new location is written into the
+    // packages' files, and files pip put there stay.
     let extra = prefix.join(format!("lib/python{xy}/site-packages/extra_module.py"));
     std::fs::write(&extra, "X = 1\n").unwrap();
     let moved = tmp.path().join("moved-env");
-    std::fs::rename(&prefix, &moved).unwrap();
-    relink_prefix(&moved, &req.settings, &cache, &quiet)
+    relink_prefix(&prefix, Some(&moved), &req.settings, &cache, &quiet)
         .await
         .unwrap();
+    std::fs::rename(&prefix, &moved).unwrap();
     let activate = std::fs::read_to_string(moved.join("bin/activate")).unwrap();
     assert!(activate.contains(&*moved.to_string_lossy()), "{activate}");
     assert!(!activate.contains(&*prefix.to_string_lossy()), "{activate}");

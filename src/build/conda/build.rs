@@ -32,6 +32,8 @@ use super::{
 pub const CONDA_LOCK_FILE: &str = "conda-sw-lock.yaml";
 /// Where the lock lives inside a bundle, below `dependencies/`.
 pub const CONDA_LOCK_REL: &str = ".starwhale/lock/conda-sw-lock.yaml";
+/// The manifest `swrt:` key listing the exact conda packages (URL, sha256).
+pub const CONDA_PACKAGES_KEY: &str = "conda_packages";
 /// Where the condarc is stored inside a bundle.
 pub const CONDARC_BUNDLE_PATH: &str = "configs/condarc";
 
@@ -253,11 +255,12 @@ pub fn locked_pip_requirements(lock_yaml: &str) -> Result<Vec<String>, CondaErro
     CondaEnvFile::parse(Path::new(CONDA_LOCK_FILE), lock_yaml).map(|f| f.pip)
 }
 
-/// Relinks the conda packages of a prefix that was moved from its staging
-/// path into the store (see [`super::relink_prefix`]).
+/// Relinks the conda packages of the prefix at `prefix` for `final_prefix`,
+/// where it is about to be moved (see [`super::relink_prefix`]).
 pub fn relink(
     spec: &ResolvedSpec,
     prefix: &Path,
+    final_prefix: &Path,
     cache: &Path,
     log: &BuildLog,
     cancel: &CancellationToken,
@@ -266,6 +269,12 @@ pub fn relink(
     let progress = |line: String| log.note(&line);
     block_on(
         cancel,
-        super::relink_prefix(prefix, &settings, &cache.join("conda"), &progress),
+        super::relink_prefix(
+            prefix,
+            Some(final_prefix),
+            &settings,
+            &cache.join("conda"),
+            &progress,
+        ),
     )
 }

@@ -312,12 +312,14 @@ pub async fn install_locked(
 }
 
 /// Links every package of `prefix` again, in place. A prefix built at a
-/// staging path and then moved keeps the staging path in its scripts and
-/// text files (conda packages have the prefix substituted at link time);
-/// relinking from the package cache writes the new location into them. Only
-/// conda's own files are touched: pip-installed files are left as they are.
+/// staging path keeps that path in its scripts and text files (conda
+/// packages have the prefix substituted at link time); relinking from the
+/// package cache with `final_prefix` (where the prefix is about to be moved)
+/// writes the final location into them instead. Only conda's own files are
+/// touched: pip-installed files are left as they are.
 pub async fn relink_prefix(
     prefix: &Path,
+    final_prefix: Option<&Path>,
     settings: &ChannelSettings,
     cache_dir: &Path,
     progress: Progress<'_>,
@@ -333,13 +335,16 @@ pub async fn relink_prefix(
         .map(|r| r.repodata_record.clone())
         .collect();
     progress(format!(
-        "conda: relinking {} packages at {}",
+        "conda: relinking {} packages for {}",
         records.len(),
-        prefix.display()
+        final_prefix.unwrap_or(prefix).display()
     ));
-    let installer = Installer::new()
+    let mut installer = Installer::new()
         .with_installed_packages(installed)
         .with_reinstall_packages(names);
+    if let Some(final_prefix) = final_prefix {
+        installer = installer.with_alternative_target_prefix(final_prefix);
+    }
     run_installer(installer, prefix, records, settings, cache_dir, progress).await
 }
 
