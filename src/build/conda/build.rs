@@ -79,7 +79,7 @@ pub fn condarc_yaml(spec: &ResolvedSpec) -> Option<String> {
 }
 
 /// Runs `fut` on a private runtime, giving up when `cancel` fires.
-fn block_on<T>(
+pub(super) fn block_on<T>(
     cancel: &CancellationToken,
     fut: impl Future<Output = Result<T, CondaError>>,
 ) -> Result<T, BuildError> {

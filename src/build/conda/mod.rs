@@ -13,6 +13,7 @@ mod channels;
 mod envfile;
 mod install;
 mod lock;
+pub mod restore;
 
 use std::path::PathBuf;
 
