@@ -13,7 +13,7 @@ use rattler::install::{Installer, Reporter, Transaction};
 use rattler::package_cache::PackageCache;
 use rattler_conda_types::{
     Channel, GenericVirtualPackage, MatchSpec, PackageName, ParseStrictness, PrefixRecord,
-    RepoDataRecord, Subdir,
+    RepoDataRecord, Subdir, prefix_record::PathType,
 };
 use rattler_repodata_gateway::{Gateway, GatewayError};
 use rattler_solve::{SolveError, SolverImpl, SolverTask};
@@ -329,16 +329,38 @@ pub async fn relink_prefix(
             prefix: prefix.to_path_buf(),
             source,
         })?;
-    let names: HashSet<PackageName> = installed.iter().map(|r| r.name().clone()).collect();
+    // Only packages whose files carry the prefix need linking again: those
+    // with prefix placeholders, and noarch python packages (their entry
+    // points and compiled files are written at link time).
+    let names: HashSet<PackageName> = installed
+        .iter()
+        .filter(|r| {
+            r.paths_data.paths.iter().any(|p| {
+                p.prefix_placeholder.is_some()
+                    || matches!(
+                        p.path_type,
+                        PathType::PycFile
+                            | PathType::UnixPythonEntryPoint
+                            | PathType::WindowsPythonEntryPointScript
+                            | PathType::WindowsPythonEntryPointExe
+                    )
+            })
+        })
+        .map(|r| r.name().clone())
+        .collect();
     let records: Vec<RepoDataRecord> = installed
         .iter()
         .map(|r| r.repodata_record.clone())
         .collect();
     progress(format!(
-        "conda: relinking {} packages for {}",
+        "conda: relinking {} of {} packages for {}",
+        names.len(),
         records.len(),
         final_prefix.unwrap_or(prefix).display()
     ));
+    if names.is_empty() {
+        return Ok(());
+    }
     let mut installer = Installer::new()
         .with_installed_packages(installed)
         .with_reinstall_packages(names);
