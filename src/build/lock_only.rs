@@ -12,6 +12,7 @@ use crate::spec::{self, LoadOptions, Mode};
 
 use super::backend::{BackendKind, VenvBackend};
 use super::events::{BuildEvent, EventSink, Step};
+use super::conda::build::{CONDA_LOCK_REL, CondaBuild};
 use super::lock::VENV_LOCK_REL;
 use super::log::{BuildLog, new_build_id};
 use super::venv::{ApplyPolicy, VenvBuild, run_step};
@@ -32,6 +33,8 @@ pub struct LockOutcome {
     /// The spec's directory (where `DIR/.starwhale/lock/...` goes).
     pub spec_dir: PathBuf,
     pub content: String,
+    /// Where the lock goes below the spec's directory.
+    pub lock_rel: &'static str,
     pub log_path: PathBuf,
 }
 
@@ -51,11 +54,6 @@ pub fn lock(
     let mut spec = loaded.spec;
     if let Some(name) = &req.spec.name {
         spec.name.clone_from(name);
-    }
-    if spec.mode != Mode::Venv {
-        return Err(BuildError::UnsupportedMode {
-            mode: spec.mode.to_string(),
-        });
     }
     let build_id = new_build_id();
     let log = BuildLog::create(&req.paths.logs_dir(), &spec.name, &build_id, events.clone())
@@ -83,18 +81,37 @@ pub fn lock(
         log: &log,
         cancel,
     };
+    let policy = ApplyPolicy {
+        run_commands: false,
+        copy_files: false,
+    };
     let result = (|| {
         run_step(&log, Step::Resolve, |_| Ok(()))?;
+        if spec.mode == Mode::Conda {
+            let cb = CondaBuild {
+                backend: &backend,
+                spec: &spec,
+                env: &env,
+                final_prefix: None,
+                cache: &req.paths.cache,
+                log: &log,
+                cancel,
+            };
+            let conda_lock = cb.create()?;
+            cb.apply_all(policy)?;
+            return Ok(cb.lock(&conda_lock)?.yaml);
+        }
         vb.create()?;
-        vb.apply_all(ApplyPolicy {
-            run_commands: false,
-            copy_files: false,
-        })?;
+        vb.apply_all(policy)?;
         vb.freeze()
     })();
     match result {
         Ok(content) => Ok(LockOutcome {
             name: spec.name.clone(),
+            lock_rel: match spec.mode {
+                Mode::Venv => VENV_LOCK_REL,
+                Mode::Conda => CONDA_LOCK_REL,
+            },
             spec_dir: spec.source.dir.clone(),
             content,
             log_path: log.path().to_owned(),
@@ -106,10 +123,10 @@ pub fn lock(
     }
 }
 
-/// Writes the lock to `DIR/.starwhale/lock/requirements-sw-lock.txt`
-/// atomically; returns the path.
-pub fn write_lock(dir: &Path, content: &str) -> Result<PathBuf, BuildError> {
-    let path = dir.join(VENV_LOCK_REL);
+/// Writes the lock to `DIR/<rel>` (`.starwhale/lock/requirements-sw-lock.txt`
+/// or `conda-sw-lock.yaml`) atomically; returns the path.
+pub fn write_lock(dir: &Path, rel: &str, content: &str) -> Result<PathBuf, BuildError> {
+    let path = dir.join(rel);
     let parent = path.parent().unwrap_or(dir);
     std::fs::create_dir_all(parent)
         .map_err(BuildError::io(format!("creating {}", parent.display())))?;

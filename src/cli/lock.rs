@@ -61,7 +61,7 @@ pub fn run(args: LockArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     } else {
         outcome.spec_dir.clone()
     };
-    let path = lock_only::write_lock(&target, &outcome.content)?;
+    let path = lock_only::write_lock(&target, outcome.lock_rel, &outcome.content)?;
     ctx.out.info(&format!("wrote {}", path.display()));
     if ctx.global.json {
         let json = serde_json::json!({ "name": outcome.name, "lock": path });
