@@ -11,8 +11,8 @@ use crate::paths::Paths;
 use crate::spec::{self, LoadOptions, Mode};
 
 use super::backend::{BackendKind, VenvBackend};
-use super::events::{BuildEvent, EventSink, Step};
 use super::conda::build::{CONDA_LOCK_REL, CondaBuild};
+use super::events::{BuildEvent, EventSink, Step};
 use super::lock::VENV_LOCK_REL;
 use super::log::{BuildLog, new_build_id};
 use super::venv::{ApplyPolicy, VenvBuild, run_step};
