@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::diagnostics::{Diagnostic, Severity};
 use super::model::{
-    BuiltinImage, Interpreter, PipConfig, PythonVersion, ResolvedEnvironment, ResolvedSpec,
+    BuiltinImage, Interpreter, Mode, PipConfig, PythonVersion, ResolvedEnvironment, ResolvedSpec,
     SpecFile, SpecSource,
 };
 use super::validate::RuntimeSpec;
@@ -372,7 +372,9 @@ pub fn resolve(
                 } else {
                     found.join(", ")
                 };
-                let severity = if flags.require_interpreter {
+                // A conda prefix brings its own Python: the host's is not needed.
+                let required = flags.require_interpreter && spec.mode == Mode::Venv;
+                let severity = if required {
                     Severity::Error
                 } else {
                     Severity::Warning
@@ -384,7 +386,7 @@ pub fn resolve(
                     format!("no Python {python} interpreter found (tried python{python} on PATH and `uv python find {python}`); found: {found}"),
                     Some(format!("install it with `uv python install {python}`, or put python{python} on PATH")),
                 ));
-                if flags.require_interpreter {
+                if required {
                     return None;
                 }
             }
