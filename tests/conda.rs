@@ -21,7 +21,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use swrt::build::conda::{
     ChannelSettings, CondaEnvFile, CondaError, CondaRequest, create_env, install_locked,
-    read_prefix, relink_prefix, solve, verify_prefix,
+    lock_from_prefix, read_prefix, relink_prefix, solve, verify_prefix,
 };
 
 /// One package of a test channel.
@@ -237,6 +237,19 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
             out.push(path);
         }
     }
+    out
+}
+
+/// Every file under `dir` with its size and modification time.
+fn listing(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    let mut out: Vec<_> = walk(dir)
+        .into_iter()
+        .map(|p| {
+            let m = std::fs::symlink_metadata(&p).unwrap();
+            (p, m.len(), m.modified().unwrap())
+        })
+        .collect();
+    out.sort();
     out
 }
 
@@ -478,8 +491,14 @@ async fn python_env_is_created_locked_and_restored_exactly() {
         format!("installed at {}/share\n", prefix.display())
     );
 
-    // The prefix's own records agree with the lock.
+    // The prefix's own records agree with the lock, and reading them (as
+    // `--conda-prefix` does) changes nothing in the prefix.
+    let before = listing(&prefix);
     assert_eq!(read_prefix(&prefix).unwrap(), lock.packages);
+    let from_prefix = lock_from_prefix("demo", &prefix).unwrap();
+    assert_eq!(from_prefix.packages, lock.packages);
+    assert_eq!(from_prefix.channels, [file_url(&chan)]);
+    assert_eq!(listing(&prefix), before);
     verify_prefix(&prefix, &lock.packages).unwrap();
     let yaml = lock.to_env_export_yaml(&["six==1.16.0".to_owned()]);
     assert!(

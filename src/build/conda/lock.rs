@@ -148,6 +148,22 @@ pub fn read_prefix(prefix: &Path) -> Result<Vec<LockedPackage>, CondaError> {
     Ok(out)
 }
 
+/// A lock for an existing prefix (`swrt build --conda-prefix PATH`): its
+/// packages from `conda-meta/`, and as channels the distinct channel URLs
+/// they came from, in name order. The prefix is only read.
+pub fn lock_from_prefix(name: &str, prefix: &Path) -> Result<CondaLock, CondaError> {
+    let packages = read_prefix(prefix)?;
+    let mut channels: Vec<String> = Vec::new();
+    for p in &packages {
+        let url = p.channel_url()?;
+        let url = url.as_str().trim_end_matches('/').to_owned();
+        if !channels.contains(&url) {
+            channels.push(url);
+        }
+    }
+    Ok(CondaLock::new(name, channels, packages))
+}
+
 /// Checks that `prefix` holds exactly the locked packages: same names,
 /// versions, builds and URLs, and the same sha256 wherever both sides have
 /// one.

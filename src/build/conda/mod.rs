@@ -20,7 +20,7 @@ use std::path::PathBuf;
 pub use channels::{ChannelSettings, DEFAULT_CHANNEL};
 pub use envfile::CondaEnvFile;
 pub use install::{CondaRequest, create_env, install_locked, relink_prefix, solve};
-pub use lock::{CondaLock, LockedPackage, read_prefix, verify_prefix};
+pub use lock::{CondaLock, LockedPackage, lock_from_prefix, read_prefix, verify_prefix};
 
 /// Where progress lines go: one human-readable line per call. The build
 /// pipeline turns them into its own events and log lines.
