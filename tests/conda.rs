@@ -690,3 +690,57 @@ async fn py_rattler_solves_the_same_channel_to_the_same_records() {
         .collect();
     assert_eq!(installed, ours);
 }
+
+/// `swrt lock` on a conda-mode runtime writes `conda-sw-lock.yaml` next to
+/// the spec. The runtime asks for Python 3.8, which this machine's PATH does
+/// not offer: conda mode takes Python from the channel, so the host's
+/// interpreters do not matter (the stand-in is relabelled 3.8.0 here; the
+/// lock never runs it as 3.8).
+#[test]
+fn swrt_lock_writes_the_conda_lock_without_a_host_interpreter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chan = tmp.path().join("chan");
+    let mut python = python_standin();
+    python.version = "3.8.0".to_owned();
+    let mut pkgs = basic_packages();
+    pkgs.push(python);
+    write_channel(&chan, &pkgs);
+    let dir = tmp.path().join("project");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("runtime.yaml"),
+        format!(
+            "name: locked\nmode: conda\nenvironment:\n  python: \"3.8\"\nconfigs:\n  conda:\n    channels: [{}]\ndependencies:\n  - conda: [pkgb]\n",
+            file_url(&chan)
+        ),
+    )
+    .unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    // PATH without pyenv: only the system's python3 (3.11) and uv.
+    let out = Command::new(env!("CARGO_BIN_EXE_swrt"))
+        .env_clear()
+        .env("HOME", &home)
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("SWRT_ROOT", tmp.path().join("store"))
+        .env("SWRT_CACHE_DIR", tmp.path().join("cache"))
+        .env("NO_COLOR", "1")
+        .arg("lock")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(dir.join(".starwhale/lock/conda-sw-lock.yaml")).unwrap();
+    let body: String = written.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    assert_eq!(
+        body,
+        format!(
+            "name: locked\nchannels:\n- {}\ndependencies:\n- pkga=2.0=h0_0\n- pkgb=1.0=h0_0\n- python=3.8.0=swrt_standin_0\n",
+            file_url(&chan)
+        )
+    );
+}

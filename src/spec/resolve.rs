@@ -354,7 +354,8 @@ pub fn resolve(
     };
     let python_pos = spec.environment.python.as_ref().map(|p| p.pos);
 
-    if !flags.skip_interpreter {
+    // A conda prefix brings its own Python: the host's is not looked for.
+    if !flags.skip_interpreter && spec.mode == Mode::Venv {
         match find_interpreter(python) {
             Ok(found) => interpreter = Some(found),
             Err(probes) => {
@@ -372,9 +373,7 @@ pub fn resolve(
                 } else {
                     found.join(", ")
                 };
-                // A conda prefix brings its own Python: the host's is not needed.
-                let required = flags.require_interpreter && spec.mode == Mode::Venv;
-                let severity = if required {
+                let severity = if flags.require_interpreter {
                     Severity::Error
                 } else {
                     Severity::Warning
@@ -386,7 +385,7 @@ pub fn resolve(
                     format!("no Python {python} interpreter found (tried python{python} on PATH and `uv python find {python}`); found: {found}"),
                     Some(format!("install it with `uv python install {python}`, or put python{python} on PATH")),
                 ));
-                if required {
+                if flags.require_interpreter {
                     return None;
                 }
             }
