@@ -9,6 +9,8 @@ pub mod build;
 pub mod env_vars;
 pub mod paths;
 pub mod spec;
+pub mod store;
+pub mod bundle;
 
 pub mod cli;
 
