@@ -6,11 +6,11 @@
 //! the terminal. `cli` and `tui` are the edges that talk to people.
 
 pub mod build;
+pub mod bundle;
 pub mod env_vars;
 pub mod paths;
 pub mod spec;
 pub mod store;
-pub mod bundle;
 
 pub mod cli;
 

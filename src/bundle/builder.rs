@@ -111,7 +111,9 @@ pub fn spec_members(spec: &ResolvedSpec) -> Vec<(String, MemberSource)> {
                     out.push((dest, src));
                 }
             }
-            Dependency::PipPkg { .. } | Dependency::CondaPkg { .. } | Dependency::Command { .. } => {}
+            Dependency::PipPkg { .. }
+            | Dependency::CondaPkg { .. }
+            | Dependency::Command { .. } => {}
         }
     }
     if let Some(condarc) = &spec.configs.conda.condarc
@@ -119,7 +121,10 @@ pub fn spec_members(spec: &ResolvedSpec) -> Vec<(String, MemberSource)> {
         && !condarc.is_null()
     {
         let yaml = serde_yaml::to_string(condarc).unwrap_or_default();
-        out.push(("configs/condarc".to_owned(), MemberSource::Bytes(yaml.into_bytes())));
+        out.push((
+            "configs/condarc".to_owned(),
+            MemberSource::Bytes(yaml.into_bytes()),
+        ));
     }
     out
 }
@@ -148,13 +153,20 @@ pub fn manifest_for(inputs: &BundleInputs<'_>) -> Manifest {
         let (kind, value) = match dep {
             Dependency::PipReqFile { file } => {
                 deps.pip_files.push(file.rel.clone());
-                artifacts.dependencies.push(format!("dependencies/{}", file.rel.trim_start_matches('/')));
+                artifacts
+                    .dependencies
+                    .push(format!("dependencies/{}", file.rel.trim_start_matches('/')));
                 ("pip_req_file", serde_yaml::Value::String(file.rel.clone()))
             }
             Dependency::CondaEnvFile { file } => {
                 deps.conda_files.push(file.rel.clone());
-                artifacts.dependencies.push(format!("dependencies/{}", file.rel.trim_start_matches('/')));
-                ("conda_env_file", serde_yaml::Value::String(file.rel.clone()))
+                artifacts
+                    .dependencies
+                    .push(format!("dependencies/{}", file.rel.trim_start_matches('/')));
+                (
+                    "conda_env_file",
+                    serde_yaml::Value::String(file.rel.clone()),
+                )
             }
             Dependency::PipPkg { packages } => {
                 deps.pip_pkgs.extend(packages.iter().cloned());
@@ -166,9 +178,10 @@ pub fn manifest_for(inputs: &BundleInputs<'_>) -> Manifest {
             }
             Dependency::Wheel { wheels } => {
                 let rels: Vec<String> = wheels.iter().map(|w| w.rel.clone()).collect();
-                artifacts
-                    .wheels
-                    .extend(rels.iter().map(|r| format!("wheels/{}", r.trim_start_matches('/'))));
+                artifacts.wheels.extend(
+                    rels.iter()
+                        .map(|r| format!("wheels/{}", r.trim_start_matches('/'))),
+                );
                 ("wheel", strings(&rels))
             }
             Dependency::NativeFile { files } => {
@@ -228,13 +241,20 @@ pub fn manifest_for(inputs: &BundleInputs<'_>) -> Manifest {
         .clone()
         .or_else(|| spec.configs.docker_image.clone())
         .unwrap_or_default();
-    let builtin = builtin_image(spec.environment.cuda.as_deref(), spec.environment.cudnn.as_deref());
+    let builtin = builtin_image(
+        spec.environment.cuda.as_deref(),
+        spec.environment.cudnn.as_deref(),
+    );
     let system = match std::env::consts::OS {
         "linux" => "Linux".to_owned(),
         "macos" => "Darwin".to_owned(),
         other => other.to_owned(),
     };
-    let starwhale_version = spec.environment.starwhale_version.clone().unwrap_or_default();
+    let starwhale_version = spec
+        .environment
+        .starwhale_version
+        .clone()
+        .unwrap_or_default();
     Manifest {
         artifacts,
         base_image: spec.base_image.clone(),
@@ -252,7 +272,12 @@ pub fn manifest_for(inputs: &BundleInputs<'_>) -> Manifest {
             extra: BTreeMap::new(),
         }),
         environment: Environment {
-            arch: spec.environment.arch.iter().map(|a| a.as_str().to_owned()).collect(),
+            arch: spec
+                .environment
+                .arch
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect(),
             auto_lock_dependencies: true,
             lock: LockInfo {
                 env_name: String::new(),
@@ -341,7 +366,10 @@ fn stage_member(staging: &Path, dest: &str, source: &MemberSource) -> Result<(),
         reason,
     };
     if dest.split('/').any(|p| p == ".." || p.is_empty()) || dest.starts_with('/') {
-        return Err(stage_err(Path::new(dest), "the bundle path is not a plain relative path".to_owned()));
+        return Err(stage_err(
+            Path::new(dest),
+            "the bundle path is not a plain relative path".to_owned(),
+        ));
     }
     let target = staging.join(dest);
     if fs::symlink_metadata(&target).is_ok() {
@@ -354,8 +382,12 @@ fn stage_member(staging: &Path, dest: &str, source: &MemberSource) -> Result<(),
         fs::create_dir_all(parent).map_err(BundleError::io("create", parent))?;
     }
     match source {
-        MemberSource::File(src) => copy_file(src, &target).map_err(|e| stage_err(src, e.to_string())),
-        MemberSource::Dir(src) => copy_tree(src, &target).map_err(|e| stage_err(src, e.to_string())),
+        MemberSource::File(src) => {
+            copy_file(src, &target).map_err(|e| stage_err(src, e.to_string()))
+        }
+        MemberSource::Dir(src) => {
+            copy_tree(src, &target).map_err(|e| stage_err(src, e.to_string()))
+        }
         MemberSource::Bytes(bytes) => {
             fs::write(&target, bytes).map_err(BundleError::io("write", &target))
         }

@@ -21,8 +21,13 @@ pub const VERSION_LEN: usize = 40;
 pub enum MemberKind {
     Dir,
     /// A regular file with its sha256 (hex).
-    File { size: u64, sha256: String },
-    Symlink { target: String },
+    File {
+        size: u64,
+        sha256: String,
+    },
+    Symlink {
+        target: String,
+    },
 }
 
 /// One tar member other than the manifest.
@@ -53,7 +58,9 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Lowercase unpadded base32 of the first 25 bytes of a digest: exactly 40
 /// characters, the length of swcli's versions.
 pub fn version_from_digest(digest: &[u8]) -> String {
-    let mut s = data_encoding::BASE32_NOPAD.encode(digest).to_ascii_lowercase();
+    let mut s = data_encoding::BASE32_NOPAD
+        .encode(digest)
+        .to_ascii_lowercase();
     s.truncate(VERSION_LEN);
     s
 }
@@ -61,8 +68,7 @@ pub fn version_from_digest(digest: &[u8]) -> String {
 /// Whether a string looks like a full version (40 base32 characters).
 pub fn is_full_version(s: &str) -> bool {
     s.len() == VERSION_LEN
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
 }
 

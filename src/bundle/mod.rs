@@ -83,7 +83,10 @@ pub enum BundleError {
 }
 
 impl BundleError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> BundleError {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(io::Error) -> BundleError {
         let path = path.into();
         move |source| BundleError::Io {
             action,
@@ -95,6 +98,9 @@ impl BundleError {
     /// Whether the bundle itself is at fault (hostile, corrupt or not a
     /// bundle) rather than the machine.
     pub fn is_bad_input(&self) -> bool {
-        !matches!(self, BundleError::Io { .. } | BundleError::RenderManifest(_))
+        !matches!(
+            self,
+            BundleError::Io { .. } | BundleError::RenderManifest(_)
+        )
     }
 }

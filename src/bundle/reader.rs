@@ -82,7 +82,11 @@ fn clean_member_path(raw: &[u8]) -> Result<Option<PathBuf>, String> {
     if out.components().any(|c| !matches!(c, Component::Normal(_))) {
         return Err("is not a plain relative path".to_owned());
     }
-    Ok(if out.as_os_str().is_empty() { None } else { Some(out) })
+    Ok(if out.as_os_str().is_empty() {
+        None
+    } else {
+        Some(out)
+    })
 }
 
 fn to_slash(p: &Path) -> String {
@@ -93,7 +97,10 @@ fn to_slash(p: &Path) -> String {
 /// and not climbing above the archive root from the link's directory.
 fn check_link_target(link: &Path, target: &Path) -> Result<(), String> {
     if target.is_absolute() {
-        return Err(format!("is a symlink to the absolute path {}", target.display()));
+        return Err(format!(
+            "is a symlink to the absolute path {}",
+            target.display()
+        ));
     }
     let depth = link.components().count().saturating_sub(1);
     let mut ups = 0usize;
@@ -133,7 +140,10 @@ fn check_fresh(root: &Path, rel: &Path, is_dir: bool) -> Result<(), String> {
                 return Err(if i + 1 == parts.len() {
                     "appears twice in the bundle".to_owned()
                 } else {
-                    format!("would be written through the symlink {}", to_slash(cur.strip_prefix(root).unwrap_or(&cur)))
+                    format!(
+                        "would be written through the symlink {}",
+                        to_slash(cur.strip_prefix(root).unwrap_or(&cur))
+                    )
                 });
             }
             Ok(meta) if i + 1 == parts.len() => {
@@ -348,7 +358,9 @@ fn unpack(
                 let mut buf = vec![0u8; 64 * 1024];
                 let mut limited = entry.by_ref().take(limits.max_member_bytes + 1);
                 loop {
-                    let n = limited.read(&mut buf).map_err(BundleError::io("read", bundle))?;
+                    let n = limited
+                        .read(&mut buf)
+                        .map_err(BundleError::io("read", bundle))?;
                     if n == 0 {
                         break;
                     }
@@ -360,7 +372,8 @@ fn unpack(
                         });
                     }
                     hasher.update(&buf[..n]);
-                    out.write_all(&buf[..n]).map_err(BundleError::io("write", &dest))?;
+                    out.write_all(&buf[..n])
+                        .map_err(BundleError::io("write", &dest))?;
                 }
                 drop(out);
                 total += written;
@@ -383,7 +396,8 @@ fn unpack(
                     .map_err(BundleError::io("read", bundle))?
                     .ok_or_else(|| unsafe_member(bundle, &name, "is a symlink without a target"))?
                     .into_owned();
-                check_link_target(&rel, &target).map_err(|why| unsafe_member(bundle, &name, why))?;
+                check_link_target(&rel, &target)
+                    .map_err(|why| unsafe_member(bundle, &name, why))?;
                 if let Some(dir) = dest.parent() {
                     fs::create_dir_all(dir).map_err(BundleError::io("create", dir))?;
                 }
@@ -405,7 +419,13 @@ fn unpack(
                     .into_owned();
                 let source = match clean_member_path(&link_raw) {
                     Ok(Some(p)) => p,
-                    Ok(None) => return Err(unsafe_member(bundle, &name, "is a hard link to the target itself")),
+                    Ok(None) => {
+                        return Err(unsafe_member(
+                            bundle,
+                            &name,
+                            "is a hard link to the target itself",
+                        ));
+                    }
                     Err(why) => {
                         return Err(unsafe_member(
                             bundle,
@@ -441,7 +461,10 @@ fn unpack(
                 }
                 fs::hard_link(&src_abs, &dest).map_err(BundleError::io("link", &dest))?;
                 let src_name = to_slash(&source);
-                let copied = records.iter().find(|r| r.path == src_name).map(|r| r.kind.clone());
+                let copied = records
+                    .iter()
+                    .find(|r| r.path == src_name)
+                    .map(|r| r.kind.clone());
                 if let Some(kind) = copied {
                     records.push(MemberRecord {
                         path: name,

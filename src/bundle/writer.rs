@@ -34,7 +34,9 @@ pub struct WrittenBundle {
 
 /// The current time as swcli writes it (`%Y-%m-%d %H:%M:%S %Z`, local time).
 pub fn now_str() -> String {
-    jiff::Zoned::now().strftime("%Y-%m-%d %H:%M:%S %Z").to_string()
+    jiff::Zoned::now()
+        .strftime("%Y-%m-%d %H:%M:%S %Z")
+        .to_string()
 }
 
 /// Writes the files under `staging` (its own `_manifest.yaml`, if any, is
@@ -60,9 +62,8 @@ pub fn write_bundle(
         })
         .collect();
     let records: Vec<MemberRecord> = members.iter().map(|m| m.record.clone()).collect();
-    let version = compute_version(&manifest, &records).map_err(|e| {
-        BundleError::RenderManifest(serde::ser::Error::custom(e.to_string()))
-    })?;
+    let version = compute_version(&manifest, &records)
+        .map_err(|e| BundleError::RenderManifest(serde::ser::Error::custom(e.to_string())))?;
     manifest.version = version.clone();
     if manifest.created_at.is_empty() {
         manifest.created_at = now_str();
@@ -82,12 +83,15 @@ pub fn write_bundle(
         append_file(&mut builder, MANIFEST_FILE, 0o644, manifest_text.as_bytes())
             .map_err(BundleError::io("write", tmp.path()))?;
         for m in &members {
-            append_member(&mut builder, staging, m).map_err(BundleError::io("write", tmp.path()))?;
+            append_member(&mut builder, staging, m)
+                .map_err(BundleError::io("write", tmp.path()))?;
         }
         let mut inner = builder
             .into_inner()
             .map_err(BundleError::io("write", tmp.path()))?;
-        inner.flush().map_err(BundleError::io("write", tmp.path()))?;
+        inner
+            .flush()
+            .map_err(BundleError::io("write", tmp.path()))?;
     }
     tmp.as_file()
         .sync_all()
@@ -179,7 +183,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Member>) -> Result<(), BundleErro
                 source: path,
             });
         } else if ft.is_file() {
-            let mode = if meta.mode() & 0o111 != 0 { 0o755 } else { 0o644 };
+            let mode = if meta.mode() & 0o111 != 0 {
+                0o755
+            } else {
+                0o644
+            };
             let sha256 = hash_file(&path)?;
             out.push(Member {
                 record: MemberRecord {

@@ -104,6 +104,11 @@ impl Output {
                     self.hint(h);
                 }
             }
+            if let Some(e) = cause.downcast_ref::<crate::store::StoreError>() {
+                for h in e.hints() {
+                    self.hint(&h);
+                }
+            }
         }
         ExitCode::from(if user || is_user_error(err) {
             EXIT_USER
@@ -118,6 +123,12 @@ impl Output {
 fn is_user_error(err: &anyhow::Error) -> bool {
     err.chain()
         .any(|c| c.is::<UserError>() || c.is::<crate::spec::SpecError>())
+        || err.chain().any(|c| {
+            c.downcast_ref::<crate::store::StoreError>()
+                .is_some_and(|e| e.is_user_error())
+                || c.downcast_ref::<crate::bundle::BundleError>()
+                    .is_some_and(|e| e.is_bad_input())
+        })
 }
 
 /// A closed stdout (`swrt list | head`) is not an error.

@@ -98,7 +98,13 @@ pub(crate) fn summarize(bundle: &Path, meta: &fs::Metadata) -> Summary {
                 .map(|s| s.fingerprint.clone())
                 .filter(|f| !f.is_empty()),
         ),
-        None => (String::new(), String::new(), String::new(), "unknown".to_owned(), None),
+        None => (
+            String::new(),
+            String::new(),
+            String::new(),
+            "unknown".to_owned(),
+            None,
+        ),
     };
     let created_ts = parse_created_at(&created_at).unwrap_or((mtime / 1_000_000_000) as i64);
     Summary {

@@ -49,7 +49,9 @@ pub use lock::StoreLock;
 pub use reference::{MIN_VERSION_PREFIX, RuntimeRef};
 pub use tag_index::{LATEST_TAG, TagIndex, check_user_tag, is_builtin_tag, is_valid_name};
 
-use crate::bundle::{self, BUNDLE_EXT, BundleError, ExtractLimits, Extracted, MANIFEST_FILE, Manifest};
+use crate::bundle::{
+    self, BUNDLE_EXT, BundleError, ExtractLimits, Extracted, MANIFEST_FILE, Manifest,
+};
 use crate::paths::Paths;
 use listing::{SummaryCache, summarize};
 
@@ -102,7 +104,9 @@ pub enum StoreError {
     },
     #[error("invalid tag `{tag}`: {reason}")]
     InvalidTag { tag: String, reason: String },
-    #[error("invalid runtime name `{name}`: a name is 1-80 letters, digits, `_`, `.` or `-`, starting with a letter or `_`")]
+    #[error(
+        "invalid runtime name `{name}`: a name is 1-80 letters, digits, `_`, `.` or `-`, starting with a letter or `_`"
+    )]
     InvalidName { name: String },
     #[error("runtime `{name}` has no tag `{tag}`")]
     TagNotFound { name: String, tag: String },
@@ -157,12 +161,17 @@ impl StoreError {
             } => {
                 let mut h = Vec::new();
                 if *removed {
-                    h.push(format!("`{name}` was removed; `swrt recover {name}` brings it back"));
+                    h.push(format!(
+                        "`{name}` was removed; `swrt recover {name}` brings it back"
+                    ));
                 }
                 if !known.is_empty() {
                     h.push(format!("runtimes in this store: {}", known.join(", ")));
                 } else if !*removed {
-                    h.push("the store is empty: `swrt build` makes a runtime from runtime.yaml".to_owned());
+                    h.push(
+                        "the store is empty: `swrt build` makes a runtime from runtime.yaml"
+                            .to_owned(),
+                    );
                 }
                 h
             }
@@ -174,10 +183,14 @@ impl StoreError {
             } => {
                 let mut h = Vec::new();
                 if *removed {
-                    h.push(format!("a removed version matches; `swrt recover {name}:{selector}` brings it back"));
+                    h.push(format!(
+                        "a removed version matches; `swrt recover {name}:{selector}` brings it back"
+                    ));
                 }
                 if selector.len() < MIN_VERSION_PREFIX {
-                    h.push(format!("a version prefix needs at least {MIN_VERSION_PREFIX} characters"));
+                    h.push(format!(
+                        "a version prefix needs at least {MIN_VERSION_PREFIX} characters"
+                    ));
                 }
                 if !tags.is_empty() {
                     h.push(format!("tags of `{name}`: {}", tags.join(", ")));
@@ -188,11 +201,16 @@ impl StoreError {
             StoreError::Ambiguous {
                 name, candidates, ..
             } => {
-                let mut h: Vec<String> = candidates.iter().map(|c| format!("candidate: {name}:{c}")).collect();
+                let mut h: Vec<String> = candidates
+                    .iter()
+                    .map(|c| format!("candidate: {name}:{c}"))
+                    .collect();
                 h.push("type more characters of the version".to_owned());
                 h
             }
-            StoreError::Busy { .. } => vec!["wait for the other swrt to finish, or drop --no-wait".to_owned()],
+            StoreError::Busy { .. } => {
+                vec!["wait for the other swrt to finish, or drop --no-wait".to_owned()]
+            }
             StoreError::DanglingTag { name, tag, .. } => {
                 vec![format!("`swrt tag -r {name}:{tag} {tag}` removes the tag")]
             }
@@ -547,9 +565,17 @@ impl Store {
         self.resolve_in(name, selector, true)
     }
 
-    fn resolve_in(&self, name: &str, selector: &str, removed: bool) -> Result<Resolved, StoreError> {
+    fn resolve_in(
+        &self,
+        name: &str,
+        selector: &str,
+        removed: bool,
+    ) -> Result<Resolved, StoreError> {
         let (index_path, root) = if removed {
-            (self.recover_index_path(name), self.recover_runtime_dir(name))
+            (
+                self.recover_index_path(name),
+                self.recover_runtime_dir(name),
+            )
         } else {
             (self.index_path(name), self.runtime_dir(name))
         };
@@ -668,8 +694,14 @@ impl Store {
     }
 
     /// The versions of one runtime, newest first.
-    pub fn history(&self, name: &str, include_removed: bool) -> Result<Vec<VersionInfo>, StoreError> {
-        if !(self.runtime_dir(name).is_dir() || include_removed && self.recover_runtime_dir(name).is_dir()) {
+    pub fn history(
+        &self,
+        name: &str,
+        include_removed: bool,
+    ) -> Result<Vec<VersionInfo>, StoreError> {
+        if !(self.runtime_dir(name).is_dir()
+            || include_removed && self.recover_runtime_dir(name).is_dir())
+        {
             return Err(StoreError::UnknownRuntime {
                 name: name.to_owned(),
                 project: self.paths.project.clone(),
@@ -722,7 +754,9 @@ impl Store {
                     version.clone()
                 };
                 let summary = match cache.versions.get(&key) {
-                    Some(s) if s.size == meta.len() && s.mtime_ns == listing::mtime_ns(&meta) => s.clone(),
+                    Some(s) if s.size == meta.len() && s.mtime_ns == listing::mtime_ns(&meta) => {
+                        s.clone()
+                    }
                     _ => {
                         let s = summarize(&path, &meta);
                         cache.versions.insert(key.clone(), s.clone());
@@ -784,7 +818,8 @@ impl Store {
             return Ok(());
         }
         let path = self.fingerprint_path(name, fingerprint);
-        atomic::write_file(&path, format!("{version}\n").as_bytes()).map_err(StoreError::io("write", &path))
+        atomic::write_file(&path, format!("{version}\n").as_bytes())
+            .map_err(StoreError::io("write", &path))
     }
 
     // ---- mutations ----------------------------------------------------------
@@ -805,8 +840,7 @@ impl Store {
         }
         let manifest = bundle::read_manifest(&request.bundle)?;
         let version = manifest.version.clone();
-        if version.len() < MIN_VERSION_PREFIX
-            || !version.bytes().all(|b| b.is_ascii_alphanumeric())
+        if version.len() < MIN_VERSION_PREFIX || !version.bytes().all(|b| b.is_ascii_alphanumeric())
         {
             return Err(StoreError::NoVersion {
                 path: request.bundle.clone(),
@@ -815,7 +849,8 @@ impl Store {
         let dest = self.bundle_path(name, &version);
         let created = !dest.is_file();
         if created {
-            atomic::move_into_place(&request.bundle, &dest).map_err(StoreError::io("move a bundle to", &dest))?;
+            atomic::move_into_place(&request.bundle, &dest)
+                .map_err(StoreError::io("move a bundle to", &dest))?;
             // A rebuild of a version that was removed: the fresh copy wins.
             let stale = self.recover_bundle_path(name, &version);
             if stale.exists() {
@@ -825,7 +860,8 @@ impl Store {
                 self.forget_removed_tags(name, &version)?;
             }
         } else {
-            atomic::remove_path(&request.bundle).map_err(StoreError::io("remove", &request.bundle))?;
+            atomic::remove_path(&request.bundle)
+                .map_err(StoreError::io("remove", &request.bundle))?;
         }
         if let Some(workdir) = &request.workdir {
             let target = self.workdir(name, &version);
@@ -833,7 +869,8 @@ impl Store {
                 atomic::remove_path(workdir).map_err(StoreError::io("remove", workdir))?;
             } else {
                 atomic::remove_path(&target).map_err(StoreError::io("remove", &target))?;
-                atomic::move_into_place(workdir, &target).map_err(StoreError::io("move a workdir to", &target))?;
+                atomic::move_into_place(workdir, &target)
+                    .map_err(StoreError::io("move a workdir to", &target))?;
             }
         }
         let index_path = self.index_path(name);
@@ -860,7 +897,13 @@ impl Store {
     }
 
     /// Puts user tags on a version, moving them from wherever they were.
-    pub fn tag(&self, lock: &StoreLock, name: &str, version: &str, tags: &[String]) -> Result<Vec<String>, StoreError> {
+    pub fn tag(
+        &self,
+        lock: &StoreLock,
+        name: &str,
+        version: &str,
+        tags: &[String],
+    ) -> Result<Vec<String>, StoreError> {
         for tag in tags {
             check_user_tag(tag)?;
         }
@@ -943,11 +986,13 @@ impl Store {
             } else {
                 let rb = self.recover_bundle_path(name, v);
                 atomic::remove_path(&rb).map_err(StoreError::io("remove", &rb))?;
-                atomic::move_into_place(&bundle, &rb).map_err(StoreError::io("move a bundle to", &rb))?;
+                atomic::move_into_place(&bundle, &rb)
+                    .map_err(StoreError::io("move a bundle to", &rb))?;
                 if workdir.exists() {
                     let rw = self.recover_workdir(name, v);
                     atomic::remove_path(&rw).map_err(StoreError::io("remove", &rw))?;
-                    atomic::move_into_place(&workdir, &rw).map_err(StoreError::io("move a workdir to", &rw))?;
+                    atomic::move_into_place(&workdir, &rw)
+                        .map_err(StoreError::io("move a workdir to", &rw))?;
                 }
                 recover_index.versions.remove(v);
                 recover_index.tags.retain(|_, tv| tv != v);
@@ -994,7 +1039,12 @@ impl Store {
     /// prefix) or all of a runtime's removed versions (`None`), with the tags
     /// they had that nobody took meanwhile (`latest` only if no version has
     /// it).
-    pub fn recover(&self, lock: &StoreLock, name: &str, version: Option<&str>) -> Result<Recovered, StoreError> {
+    pub fn recover(
+        &self,
+        lock: &StoreLock,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Recovered, StoreError> {
         let versions: Vec<String> = match version {
             Some(sel) => vec![self.resolve_removed(name, sel)?.version],
             None => {
@@ -1025,11 +1075,13 @@ impl Store {
         for v in &versions {
             let rb = self.recover_bundle_path(name, v);
             let bundle = self.bundle_path(name, v);
-            atomic::move_into_place(&rb, &bundle).map_err(StoreError::io("move a bundle to", &bundle))?;
+            atomic::move_into_place(&rb, &bundle)
+                .map_err(StoreError::io("move a bundle to", &bundle))?;
             let rw = self.recover_workdir(name, v);
             let workdir = self.workdir(name, v);
             if rw.exists() && !workdir.exists() {
-                atomic::move_into_place(&rw, &workdir).map_err(StoreError::io("move a workdir to", &workdir))?;
+                atomic::move_into_place(&rw, &workdir)
+                    .map_err(StoreError::io("move a workdir to", &workdir))?;
             }
             let tags = recover_index.remove_version(v);
             for tag in tags {
@@ -1042,7 +1094,8 @@ impl Store {
         }
         self.save_index(&index_path, &mut index)?;
         if self.versions(name, true)?.is_empty() {
-            atomic::remove_path(&recover_index_path).map_err(StoreError::io("remove", &recover_index_path))?;
+            atomic::remove_path(&recover_index_path)
+                .map_err(StoreError::io("remove", &recover_index_path))?;
             remove_empty_dirs(&self.recover_runtime_dir(name));
             remove_empty_dirs(&self.paths.workdir().join(RECOVER_DIR).join(name));
         } else {
@@ -1083,7 +1136,10 @@ impl Store {
         for name in dir_names(&recover_workdirs)? {
             for bucket in dir_names(&recover_workdirs.join(&name))? {
                 for v in dir_names(&recover_workdirs.join(&name).join(&bucket))? {
-                    push("workdir", recover_workdirs.join(&name).join(&bucket).join(v));
+                    push(
+                        "workdir",
+                        recover_workdirs.join(&name).join(&bucket).join(v),
+                    );
                 }
             }
         }
@@ -1120,7 +1176,8 @@ impl Store {
             }
             let recover = self.paths.recover_dir();
             atomic::remove_path(&recover).map_err(StoreError::io("remove", &recover))?;
-            atomic::remove_path(&recover_workdirs).map_err(StoreError::io("remove", &recover_workdirs))?;
+            atomic::remove_path(&recover_workdirs)
+                .map_err(StoreError::io("remove", &recover_workdirs))?;
         }
         Ok(report)
     }
@@ -1157,7 +1214,12 @@ impl Store {
         let default = self.workdir(name, version);
         let target = target.unwrap_or(&default);
         let bundle = self.bundle_path(name, version);
-        Ok(bundle::extract(&bundle, target, force, &ExtractLimits::default())?)
+        Ok(bundle::extract(
+            &bundle,
+            target,
+            force,
+            &ExtractLimits::default(),
+        )?)
     }
 
     /// Imports a bundle file from anywhere: verifies it by extracting it
@@ -1188,7 +1250,9 @@ impl Store {
                 path: file.to_path_buf(),
             });
         }
-        let copy = staging.path().join(format!("{}.{BUNDLE_EXT}", extracted.manifest.version));
+        let copy = staging
+            .path()
+            .join(format!("{}.{BUNDLE_EXT}", extracted.manifest.version));
         fs::copy(file, &copy).map_err(StoreError::io("copy", file))?;
         atomic::sync_file(&copy).map_err(StoreError::io("sync", &copy))?;
         self.add_version(

@@ -127,7 +127,9 @@ impl RuntimeRef {
 
     /// The selector, with `latest` standing for none.
     pub fn selector_or_latest(&self) -> &str {
-        self.selector.as_deref().unwrap_or(super::tag_index::LATEST_TAG)
+        self.selector
+            .as_deref()
+            .unwrap_or(super::tag_index::LATEST_TAG)
     }
 }
 

@@ -100,7 +100,8 @@ pub fn check_user_tag(tag: &str) -> Result<(), StoreError> {
     if is_builtin_tag(tag) {
         return Err(StoreError::InvalidTag {
             tag: tag.to_owned(),
-            reason: "`latest` and `v<digits>` are given by the store to every new version".to_owned(),
+            reason: "`latest` and `v<digits>` are given by the store to every new version"
+                .to_owned(),
         });
     }
     Ok(())
@@ -152,7 +153,10 @@ impl TagIndex {
     /// Renders the index as PyYAML's `safe_dump(default_flow_style=False)` does.
     pub fn render(&self) -> String {
         let mut keys: BTreeMap<&str, String> = BTreeMap::new();
-        keys.insert("fast_tag_seq", format!("fast_tag_seq: {}\n", self.fast_tag_seq));
+        keys.insert(
+            "fast_tag_seq",
+            format!("fast_tag_seq: {}\n", self.fast_tag_seq),
+        );
         keys.insert("name", format!("name: {}\n", scalar(&self.name)));
         keys.insert("tags", {
             let mut s = String::from("tags:");
@@ -214,7 +218,12 @@ impl TagIndex {
         let mut tags: Vec<String> = self
             .versions
             .get(version)
-            .map(|t| t.iter().filter(|(_, on)| **on).map(|(k, _)| k.clone()).collect())
+            .map(|t| {
+                t.iter()
+                    .filter(|(_, on)| **on)
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         tags.sort_by_key(|t| tag_sort_key(t));
         tags
@@ -342,8 +351,13 @@ fn plain_ok(s: &str) -> bool {
 fn looks_numeric(s: &str) -> bool {
     // Conservative: digits with separators PyYAML's int/float/sexagesimal/
     // timestamp resolvers accept.
-    s.chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '_' | '.' | ':' | '-' | ' ' | 'e' | 'E' | '+' | 'T' | 't' | 'Z' | 'x' | 'o' | 'b'))
+    s.chars().all(|c| {
+        c.is_ascii_digit()
+            || matches!(
+                c,
+                '_' | '.' | ':' | '-' | ' ' | 'e' | 'E' | '+' | 'T' | 't' | 'Z' | 'x' | 'o' | 'b'
+            )
+    })
 }
 
 #[cfg(test)]
@@ -375,7 +389,10 @@ mod tests {
         assert_eq!(scalar("yes"), "'yes'");
         assert_eq!(scalar("2024-01-01 10:00:00 UTC"), "2024-01-01 10:00:00 UTC");
         assert_eq!(scalar("2024-01-01 10:00:00"), "'2024-01-01 10:00:00'");
-        assert_eq!(scalar("tbjvosx6bdbklqmhujq45vrqnnysqbw3sb367cli"), "tbjvosx6bdbklqmhujq45vrqnnysqbw3sb367cli");
+        assert_eq!(
+            scalar("tbjvosx6bdbklqmhujq45vrqnnysqbw3sb367cli"),
+            "tbjvosx6bdbklqmhujq45vrqnnysqbw3sb367cli"
+        );
         assert_eq!(scalar("234567"), "'234567'");
     }
 
