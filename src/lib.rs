@@ -13,6 +13,7 @@ pub mod spec;
 pub mod store;
 
 pub mod cli;
+pub mod tui;
 
 /// The version of this build of swrt, written into bundles and locks.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -11,6 +11,7 @@ pub mod diagnostics;
 mod lock;
 pub mod output;
 mod spec;
+mod tui;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -70,6 +71,8 @@ pub enum Command {
     Lock(lock::LockArgs),
     /// Check a runtime.yaml and print the resolved spec.
     Spec(spec::SpecArgs),
+    /// Open the terminal UI (also what bare `swrt` does on a terminal).
+    Tui(tui::TuiArgs),
 }
 
 /// Everything a subcommand needs from the global options.
@@ -108,6 +111,7 @@ pub fn main() -> ExitCode {
     let ctx = Ctx::new(cli.global.clone());
     let result = match cli.command {
         Some(command) => run(command, &ctx),
+        None if tui::on_terminal() => run(Command::Tui(tui::TuiArgs {}), &ctx),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
@@ -125,6 +129,7 @@ fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Completions(args) => completions::run(args).map(|()| ExitCode::SUCCESS),
         Command::Lock(args) => lock::run(args, ctx),
         Command::Spec(args) => spec::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Tui(args) => tui::run(args, ctx).map(|()| ExitCode::SUCCESS),
     }
     .or_else(|e| output::ok_on_broken_pipe(e, ctx))
 }
