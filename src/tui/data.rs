@@ -4,7 +4,7 @@
 //! turns what the core modules return into the view-model (`Snapshot`,
 //! `Docs`) and never starts Python.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -57,10 +57,15 @@ pub fn load_snapshot(paths: &Paths) -> anyhow::Result<Snapshot> {
                 read_tag_index(&entry.path().join(MANIFEST))
             };
             for bundle in bundles_of(&entry.path()) {
-                rows.push(row_for(&name, &bundle, &tags, removed));
+                let mut row = row_for(&name, &bundle, &tags, removed);
+                if row.source.is_none() {
+                    row.source = source_from_log(paths, &name, &row.version).filter(|p| p.exists());
+                }
+                rows.push(row);
             }
         }
     }
+    mark_stale(&mut rows);
     rows.sort_by(|a, b| {
         a.name
             .cmp(&b.name)
@@ -68,12 +73,71 @@ pub fn load_snapshot(paths: &Paths) -> anyhow::Result<Snapshot> {
             .then(b.created.cmp(&a.created))
             .then(a.version.cmp(&b.version))
     });
+    let building = building_elsewhere(paths);
     Ok(Snapshot {
         rows,
         active_shell: None,
         active_global: None,
         generation,
+        building,
     })
+}
+
+/// A version is stale when the runtime.yaml it was built from now has
+/// another input fingerprint. Each source is loaded once (without looking
+/// for an interpreter, so no Python runs for a spec that names its version).
+fn mark_stale(rows: &mut [RuntimeRow]) {
+    let mut current: HashMap<PathBuf, Option<String>> = HashMap::new();
+    for row in rows.iter_mut() {
+        let (Some(source), Some(built)) = (&row.source, &row.fingerprint) else {
+            continue;
+        };
+        let now = current.entry(source.clone()).or_insert_with(|| {
+            crate::spec::load_without_interpreter(source)
+                .ok()
+                .map(|l| l.spec.fingerprint)
+                .filter(|f| !f.is_empty())
+        });
+        row.stale = now.as_ref().is_some_and(|now| now != built);
+    }
+}
+
+/// Runtimes whose build lock (`<root>/.swrt/build-locks/<name>.lock`) is
+/// held: a build runs in another process.
+fn building_elsewhere(paths: &Paths) -> BTreeSet<String> {
+    let dir = paths.state_dir().join("build-locks");
+    let Ok(entries) = fs::read_dir(&dir) else {
+        return BTreeSet::new();
+    };
+    let mut out = BTreeSet::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(name) = path.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if path.extension().is_none_or(|e| e != "lock") {
+            continue;
+        }
+        if let Ok(file) = fs::File::open(&path)
+            && matches!(file.try_lock(), Err(fs::TryLockError::WouldBlock))
+        {
+            out.insert(name);
+        }
+    }
+    out
+}
+
+/// The runtime.yaml a version was built from, as its build log records it
+/// (`==> spec <path>` near the top).
+fn source_from_log(paths: &Paths, name: &str, version: &str) -> Option<PathBuf> {
+    use std::io::BufRead;
+    let path = paths.logs_dir().join(name).join(format!("{version}.log"));
+    let file = fs::File::open(path).ok()?;
+    io::BufReader::new(file)
+        .lines()
+        .take(40)
+        .map_while(Result::ok)
+        .find_map(|line| line.strip_prefix("==> spec ").map(PathBuf::from))
 }
 
 /// `<name>/<vv>/<version>.swrt` files of one runtime.
@@ -167,6 +231,7 @@ fn row_for(
             jiff::Timestamp::try_from(mtime).ok()
         });
     let source = field(&["swrt", "source"]).map(PathBuf::from);
+    let fingerprint = field(&["swrt", "fingerprint"]).filter(|f| !f.is_empty());
     RuntimeRow {
         name: name.to_owned(),
         tags: tags.get(&version).cloned().unwrap_or_default(),
@@ -177,6 +242,7 @@ fn row_for(
         created,
         removed,
         stale: false,
+        fingerprint,
         bundle: bundle.to_path_buf(),
         source: source.filter(|p| p.exists()),
     }
@@ -261,7 +327,7 @@ pub fn load_docs(_key: &Key, bundle: &Path, source: Option<&Path>) -> Docs {
 fn resolved_spec(source: Option<&Path>, manifest: Option<&str>) -> Doc {
     let mut note = String::new();
     if let Some(path) = source {
-        match crate::spec::load(path, &crate::spec::LoadOptions::default()) {
+        match crate::spec::load_without_interpreter(path) {
             Ok(loaded) => match serde_yaml::to_string(&loaded.spec) {
                 Ok(text) => return Doc::Yaml(text),
                 Err(e) => note = format!("# cannot render the resolved spec: {e}\n"),

@@ -83,6 +83,7 @@ mod tests {
             created: None,
             removed: false,
             stale: false,
+            fingerprint: None,
             bundle: "b".into(),
             source: None,
         }

@@ -45,6 +45,7 @@ fn row(
         created: jiff::Timestamp::from_second(NOW - age_secs).ok(),
         removed: false,
         stale: false,
+        fingerprint: None,
         bundle: PathBuf::from(format!("/store/{name}/{seed}.swrt")),
         source: source.then(|| PathBuf::from(format!("/work/{name}/runtime.yaml"))),
     }
@@ -126,6 +127,7 @@ pub fn snapshot() -> Snapshot {
         active_shell,
         active_global,
         generation: 7,
+        building: Default::default(),
     }
 }
 

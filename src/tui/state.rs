@@ -25,6 +25,8 @@ pub struct RuntimeRow {
     pub removed: bool,
     /// The runtime.yaml it was built from has changed since.
     pub stale: bool,
+    /// The input fingerprint recorded in its manifest.
+    pub fingerprint: Option<String>,
     /// The bundle file, for reading its members.
     pub bundle: PathBuf,
     /// The runtime.yaml it was built from, when that is known and still there.
@@ -68,6 +70,8 @@ pub struct Snapshot {
     pub active_global: Option<Key>,
     /// The store generation counter this snapshot was read at.
     pub generation: u64,
+    /// Runtimes being built by another process (their build lock is held).
+    pub building: BTreeSet<String>,
 }
 
 /// Which pane has the keyboard.
@@ -232,6 +236,8 @@ pub struct State {
     pub active_shell: Option<Key>,
     pub active_global: Option<Key>,
     pub generation: u64,
+    /// Runtimes being built by another process.
+    pub building_elsewhere: BTreeSet<String>,
     /// `$SWRT_SESSION`, when the TUI runs inside a hooked shell.
     pub session: Option<String>,
     /// Names whose versions are hidden.

@@ -38,6 +38,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.active_shell = snapshot.active_shell;
             state.active_global = snapshot.active_global;
             state.generation = snapshot.generation;
+            state.building_elsewhere = snapshot.building;
             state.loaded = true;
             state.load_error = None;
             state.recompute_items_keeping(keep);

@@ -86,8 +86,11 @@ pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
 }
 
 fn right_badges(state: &State, names: usize, versions: usize) -> Vec<Span<'static>> {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut spans = vec![Span::raw(format!(
-        " {names} runtimes, {versions} versions "
+        " {}, {} ",
+        plural(names, "runtime"),
+        plural(versions, "version")
     ))];
     if state.watching {
         spans.push(Span::styled(
@@ -242,6 +245,9 @@ fn group_badge(state: &State, name: &str) -> Line<'static> {
         )),
         Some(BuildStatus::Failed { .. }) => {
             Line::from(Span::styled("✗failed ", Style::new().fg(Color::Red).bold()))
+        }
+        _ if state.building_elsewhere.contains(name) => {
+            Line::from(Span::styled("⟳building ", Style::new().fg(Color::Yellow)))
         }
         _ => Line::default(),
     }
