@@ -1,6 +1,8 @@
 //! The terminal UI: screens rendered into ratatui's `TestBackend` and
 //! snapshotted, and the real binary driven in a tmux pseudo-terminal.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -118,8 +118,13 @@ fn building_elsewhere(paths: &Paths) -> BTreeSet<String> {
         if path.extension().is_none_or(|e| e != "lock") {
             continue;
         }
-        if let Ok(file) = fs::File::open(&path)
-            && matches!(file.try_lock(), Err(fs::TryLockError::WouldBlock))
+        let Ok(file) = fs::File::open(&path) else {
+            continue;
+        };
+        // flock, like std's File::lock that the build uses; held means busy.
+        use nix::fcntl::{Flock, FlockArg};
+        if let Err((_, nix::errno::Errno::EWOULDBLOCK)) =
+            Flock::lock(file, FlockArg::LockExclusiveNonblock)
         {
             out.insert(name);
         }
