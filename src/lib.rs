@@ -11,6 +11,7 @@ pub mod env_vars;
 pub mod paths;
 pub mod spec;
 pub mod store;
+pub mod watch;
 
 pub mod cli;
 pub mod tui;

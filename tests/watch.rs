@@ -1,0 +1,308 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The watcher on real files in a temporary directory: what starts a build,
+//! what does not, and how a change during a build is handled.
+//!
+//! These tests exercise the watcher itself, so the builder here is a small
+//! recording implementation of `Rebuild` that can be held open until the test
+//! releases it; the real build pipeline behind `swrt watch` is covered by the
+//! end-to-end test in tests/watch_e2e.rs.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use swrt::watch::{self, Rebuild, RebuildRequest, RebuildResult, WatchEvent, WatchOptions};
+use tokio_util::sync::CancellationToken;
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Records every build with the spec content it saw; builds named `slow`
+/// wait until cancelled or released.
+#[derive(Default)]
+struct Recorder {
+    seen: Mutex<Vec<String>>,
+    release: Mutex<Option<mpsc::Receiver<()>>>,
+}
+
+impl Rebuild for Recorder {
+    fn rebuild(
+        &self,
+        request: &RebuildRequest,
+        cancel: &CancellationToken,
+        progress: &dyn Fn(String),
+    ) -> RebuildResult {
+        let content = std::fs::read_to_string(&request.spec).unwrap_or_default();
+        progress(format!("building {}", request.name));
+        if content.contains("# slow") {
+            // Hold the build open until the test releases it or it is cancelled.
+            let rx = self.release.lock().unwrap().take();
+            if let Some(rx) = rx {
+                let deadline = Instant::now() + TIMEOUT;
+                while !cancel.is_cancelled() && Instant::now() < deadline {
+                    if rx.recv_timeout(Duration::from_millis(20)).is_ok() {
+                        break;
+                    }
+                }
+            }
+            if cancel.is_cancelled() {
+                return RebuildResult::Cancelled;
+            }
+        }
+        let mut seen = self.seen.lock().unwrap();
+        seen.push(content);
+        RebuildResult::Built {
+            name: request.name.clone(),
+            version: format!("v{}", seen.len()),
+        }
+    }
+}
+
+struct Harness {
+    dir: tempfile::TempDir,
+    events: mpsc::Receiver<WatchEvent>,
+    handle: Option<watch::WatchHandle>,
+    recorder: Arc<Recorder>,
+}
+
+impl Harness {
+    fn start(yaml: &str, files: &[(&str, &str)], release: Option<mpsc::Receiver<()>>) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, content) in files {
+            std::fs::write(dir.path().join(name), content).unwrap();
+        }
+        std::fs::write(dir.path().join("runtime.yaml"), yaml).unwrap();
+        let recorder = Arc::new(Recorder {
+            seen: Mutex::new(Vec::new()),
+            release: Mutex::new(release),
+        });
+        let (tx, events) = mpsc::channel();
+        let options = WatchOptions {
+            debounce: Duration::from_millis(100),
+            ..WatchOptions::default()
+        };
+        let handle = watch::spawn(
+            &[dir.path().to_path_buf()],
+            options,
+            recorder.clone(),
+            move |e| {
+                let _ = tx.send(e);
+            },
+        )
+        .unwrap();
+        let mut h = Harness {
+            dir,
+            events,
+            handle: Some(handle),
+            recorder,
+        };
+        // The first evaluation always asks for a build (free when up to date).
+        h.wait_finished(1);
+        h
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Waits for an event matching `pred`, returning it; panics on timeout.
+    fn wait(&mut self, what: &str, pred: impl Fn(&WatchEvent) -> bool) -> WatchEvent {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(e) if pred(&e) => return e,
+                Ok(_) => continue,
+                Err(_) => panic!("timed out waiting for {what}"),
+            }
+        }
+    }
+
+    fn wait_finished(&mut self, build: u64) -> RebuildResult {
+        match self.wait(
+            &format!("build {build} to finish"),
+            |e| matches!(e, WatchEvent::BuildFinished { build: b, .. } if *b == build),
+        ) {
+            WatchEvent::BuildFinished { result, .. } => result,
+            _ => unreachable!(),
+        }
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.recorder.seen.lock().unwrap().clone()
+    }
+
+    fn stop(mut self) {
+        if let Some(h) = self.handle.take() {
+            h.stop();
+        }
+    }
+}
+
+fn spec(extra: &str) -> String {
+    format!("name: watched\nmode: venv\ndependencies:\n  - requirements.txt\n{extra}")
+}
+
+fn write(path: &Path, content: &str) {
+    std::fs::write(path, content).unwrap();
+}
+
+/// Writes to a temporary file in the same directory and renames it over
+/// `path`, as many editors save.
+fn save_by_rename(path: &Path, content: &str) {
+    let tmp = path.with_extension("yaml.swp-new");
+    std::fs::write(&tmp, content).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+fn touch(path: &Path) {
+    let f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.set_modified(std::time::SystemTime::now()).unwrap();
+}
+
+#[test]
+fn in_place_write_builds_once_with_new_content() {
+    let mut h = Harness::start(&spec(""), &[("requirements.txt", "six\n")], None);
+    write(&h.path("runtime.yaml"), &spec("# edited\n"));
+    h.wait("a change", |e| matches!(e, WatchEvent::Changed { .. }));
+    assert!(matches!(h.wait_finished(2), RebuildResult::Built { .. }));
+    let seen = h.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[1].contains("# edited"));
+    h.stop();
+}
+
+#[test]
+fn save_by_rename_is_seen() {
+    let mut h = Harness::start(&spec(""), &[("requirements.txt", "six\n")], None);
+    save_by_rename(&h.path("runtime.yaml"), &spec("# renamed into place\n"));
+    assert!(matches!(h.wait_finished(2), RebuildResult::Built { .. }));
+    assert!(h.seen()[1].contains("# renamed into place"));
+    h.stop();
+}
+
+#[test]
+fn touch_and_equal_saves_start_nothing() {
+    let mut h = Harness::start(&spec(""), &[("requirements.txt", "six\n")], None);
+    touch(&h.path("runtime.yaml"));
+    touch(&h.path("requirements.txt"));
+    write(&h.path("runtime.yaml"), &spec(""));
+    // A real change afterwards: if the touches had started builds, this would
+    // not be build number 2.
+    write(&h.path("requirements.txt"), "six\nidna\n");
+    assert!(matches!(h.wait_finished(2), RebuildResult::Built { .. }));
+    assert_eq!(h.seen().len(), 2);
+    h.stop();
+}
+
+#[test]
+fn referenced_requirements_change_rebuilds() {
+    let mut h = Harness::start(&spec(""), &[("requirements.txt", "six\n")], None);
+    write(&h.path("requirements.txt"), "six\npackaging\n");
+    match h.wait("a change", |e| matches!(e, WatchEvent::Changed { .. })) {
+        WatchEvent::Changed { paths, .. } => {
+            assert!(
+                paths.iter().any(|p| p.ends_with("requirements.txt")),
+                "{paths:?}"
+            )
+        }
+        _ => unreachable!(),
+    }
+    assert!(matches!(h.wait_finished(2), RebuildResult::Built { .. }));
+    h.stop();
+}
+
+#[test]
+fn a_change_during_a_build_cancels_it_and_builds_the_latest() {
+    let (release_tx, release_rx) = mpsc::channel();
+    let mut h = Harness::start(
+        &spec(""),
+        &[("requirements.txt", "six\n")],
+        Some(release_rx),
+    );
+    // Build 2 blocks (its content says slow) until cancelled.
+    write(&h.path("runtime.yaml"), &spec("# slow\n"));
+    h.wait("the slow build to start", |e| {
+        matches!(e, WatchEvent::BuildStarted { build: 2, .. })
+    });
+    write(&h.path("runtime.yaml"), &spec("# latest\n"));
+    assert_eq!(h.wait_finished(2), RebuildResult::Cancelled);
+    assert!(matches!(h.wait_finished(3), RebuildResult::Built { .. }));
+    drop(release_tx);
+    let seen = h.seen();
+    assert_eq!(
+        seen.len(),
+        2,
+        "exactly one build completed after the first: {seen:?}"
+    );
+    assert!(seen[1].contains("# latest"));
+    h.stop();
+}
+
+#[test]
+fn invalid_edit_reports_then_fix_builds() {
+    let mut h = Harness::start(&spec(""), &[("requirements.txt", "six\n")], None);
+    write(&h.path("runtime.yaml"), "name: [unclosed\n");
+    match h.wait("the invalid spec", |e| {
+        matches!(e, WatchEvent::Invalid { .. })
+    }) {
+        WatchEvent::Invalid { problems, .. } => assert!(!problems.is_empty()),
+        _ => unreachable!(),
+    }
+    write(&h.path("runtime.yaml"), &spec("# fixed\n"));
+    assert!(matches!(h.wait_finished(2), RebuildResult::Built { .. }));
+    let seen = h.seen();
+    assert_eq!(seen.len(), 2);
+    assert!(seen[1].contains("# fixed"));
+    h.stop();
+}
+
+#[test]
+fn delete_and_recreate() {
+    let mut h = Harness::start(&spec(""), &[("requirements.txt", "six\n")], None);
+    std::fs::remove_file(h.path("runtime.yaml")).unwrap();
+    h.wait("the missing spec", |e| {
+        matches!(e, WatchEvent::Invalid { .. })
+    });
+    write(&h.path("runtime.yaml"), &spec("# recreated\n"));
+    assert!(matches!(h.wait_finished(2), RebuildResult::Built { .. }));
+    assert!(h.seen()[1].contains("# recreated"));
+    h.stop();
+}
+
+#[test]
+fn polling_fallback_sees_changes_too() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("requirements.txt"), "six\n");
+    write(&dir.path().join("runtime.yaml"), &spec(""));
+    let recorder = Arc::new(Recorder::default());
+    let (tx, rx) = mpsc::channel();
+    let options = WatchOptions {
+        debounce: Duration::from_millis(100),
+        force_poll: true,
+        poll_interval: Duration::from_millis(50),
+    };
+    let handle = watch::spawn(
+        &[dir.path().to_path_buf()],
+        options,
+        recorder.clone(),
+        move |e| {
+            let _ = tx.send(e);
+        },
+    )
+    .unwrap();
+    let mut h = Harness {
+        dir,
+        events: rx,
+        handle: Some(handle),
+        recorder,
+    };
+    match h.wait("watching", |e| matches!(e, WatchEvent::Watching { .. })) {
+        WatchEvent::Watching { polling, .. } => assert!(polling),
+        _ => unreachable!(),
+    }
+    h.wait_finished(1);
+    write(&h.path("requirements.txt"), "six\nattrs\n");
+    assert!(matches!(h.wait_finished(2), RebuildResult::Built { .. }));
+    h.stop();
+}
