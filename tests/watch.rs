@@ -23,6 +23,8 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 struct Recorder {
     seen: Mutex<Vec<String>>,
     release: Mutex<Option<mpsc::Receiver<()>>>,
+    /// Told when a slow build has read its spec and is holding.
+    entered: Mutex<Option<mpsc::Sender<()>>>,
 }
 
 impl Rebuild for Recorder {
@@ -37,6 +39,9 @@ impl Rebuild for Recorder {
         if content.contains("# slow") {
             // Hold the build open until the test releases it or it is cancelled.
             let rx = self.release.lock().unwrap().take();
+            if let Some(entered) = self.entered.lock().unwrap().take() {
+                let _ = entered.send(());
+            }
             if let Some(rx) = rx {
                 let deadline = Instant::now() + TIMEOUT;
                 while !cancel.is_cancelled() && Instant::now() < deadline {
@@ -66,15 +71,21 @@ struct Harness {
 }
 
 impl Harness {
-    fn start(yaml: &str, files: &[(&str, &str)], release: Option<mpsc::Receiver<()>>) -> Harness {
+    fn start(
+        yaml: &str,
+        files: &[(&str, &str)],
+        release: Option<(mpsc::Receiver<()>, mpsc::Sender<()>)>,
+    ) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         for (name, content) in files {
             std::fs::write(dir.path().join(name), content).unwrap();
         }
         std::fs::write(dir.path().join("runtime.yaml"), yaml).unwrap();
+        let (release, entered) = release.unzip();
         let recorder = Arc::new(Recorder {
             seen: Mutex::new(Vec::new()),
             release: Mutex::new(release),
+            entered: Mutex::new(entered),
         });
         let (tx, events) = mpsc::channel();
         let options = WatchOptions {
@@ -215,16 +226,17 @@ fn referenced_requirements_change_rebuilds() {
 #[test]
 fn a_change_during_a_build_cancels_it_and_builds_the_latest() {
     let (release_tx, release_rx) = mpsc::channel();
+    let (entered_tx, entered_rx) = mpsc::channel();
     let mut h = Harness::start(
         &spec(""),
         &[("requirements.txt", "six\n")],
-        Some(release_rx),
+        Some((release_rx, entered_tx)),
     );
     // Build 2 blocks (its content says slow) until cancelled.
     write(&h.path("runtime.yaml"), &spec("# slow\n"));
-    h.wait("the slow build to start", |e| {
-        matches!(e, WatchEvent::BuildStarted { build: 2, .. })
-    });
+    entered_rx
+        .recv_timeout(TIMEOUT)
+        .expect("the slow build to read its spec");
     write(&h.path("runtime.yaml"), &spec("# latest\n"));
     assert_eq!(h.wait_finished(2), RebuildResult::Cancelled);
     assert!(matches!(h.wait_finished(3), RebuildResult::Built { .. }));
