@@ -118,6 +118,12 @@ pub fn load_without_interpreter(path: &Path) -> Result<Loaded, SpecError> {
     load_source_with(&file, &text, false, true)
 }
 
+/// Like [`load_source`] without looking for an interpreter (see
+/// [`load_without_interpreter`]).
+pub fn load_source_without_interpreter(file: &Path, text: &str) -> Result<Loaded, SpecError> {
+    load_source_with(file, text, false, true)
+}
+
 fn load_source_with(
     file: &Path,
     text: &str,

@@ -189,10 +189,32 @@ pub fn uv_path() -> Option<PathBuf> {
         .or_else(|| which::which("uv").ok())
 }
 
+/// Interpreters already proven in this process. Only successes are kept:
+/// a missing version is looked for again next time (it may have been
+/// installed since).
+static FOUND: std::sync::Mutex<Vec<(PythonVersion, Interpreter)>> =
+    std::sync::Mutex::new(Vec::new());
+
 /// Finds an interpreter for `version`: `python3.X` on PATH (each one run
 /// to prove it works), then `uv python find X.Y`. On failure, every
 /// candidate tried is returned.
 pub fn find_interpreter(version: PythonVersion) -> Result<Interpreter, Vec<Probe>> {
+    if let Ok(found) = FOUND.lock() {
+        if let Some((_, interpreter)) = found.iter().find(|(v, _)| *v == version) {
+            if interpreter.path.exists() {
+                return Ok(interpreter.clone());
+            }
+        }
+    }
+    let result = search_interpreter(version);
+    if let (Ok(interpreter), Ok(mut found)) = (&result, FOUND.lock()) {
+        found.retain(|(v, _)| *v != version);
+        found.push((version, interpreter.clone()));
+    }
+    result
+}
+
+fn search_interpreter(version: PythonVersion) -> Result<Interpreter, Vec<Probe>> {
     let mut probes = Vec::new();
     let exe = format!("python{version}");
     if let Ok(paths) = which::which_all(&exe) {
@@ -280,6 +302,23 @@ pub fn available_interpreters() -> Vec<(String, PathBuf)> {
 /// The python version when the spec names none: swcli uses the Python it
 /// runs on; swrt uses `python3` on PATH.
 pub fn default_python() -> Option<(PythonVersion, PathBuf)> {
+    static DEFAULT: std::sync::Mutex<Option<(PythonVersion, PathBuf)>> =
+        std::sync::Mutex::new(None);
+    if let Ok(cached) = DEFAULT.lock() {
+        if let Some((version, path)) = cached.as_ref() {
+            if path.exists() {
+                return Some((*version, path.clone()));
+            }
+        }
+    }
+    let found = search_default_python();
+    if let (Some(found), Ok(mut cached)) = (&found, DEFAULT.lock()) {
+        *cached = Some(found.clone());
+    }
+    found
+}
+
+fn search_default_python() -> Option<(PythonVersion, PathBuf)> {
     let paths = which::which_all("python3").ok()?;
     for path in paths {
         if let Ok(full) = probe_version(&path) {
@@ -483,8 +522,9 @@ fn dep_files_mut(dep: &mut super::model::Dependency) -> Vec<&mut SpecFile> {
     }
 }
 
-/// Hashes one file or directory tree: relative path, kind, mode and bytes,
-/// directories walked in sorted order.
+/// Hashes one file or directory tree: relative path, kind, executable bit
+/// and bytes, directories walked in sorted order. Only the executable bit
+/// counts (as in git), so a checkout under another umask hashes the same.
 fn hash_path(hasher: &mut Sha256, rel: &str, path: &Path) -> io::Result<()> {
     let meta = fs::symlink_metadata(path)?;
     let mode = file_mode(&meta);

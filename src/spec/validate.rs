@@ -150,9 +150,13 @@ fn is_empty_value(node: &Node) -> bool {
 }
 
 fn quote_hint(node: &Node) -> Option<String> {
-    node.as_scalar()
-        .filter(|s| s.style == Style::Plain)
-        .map(|s| format!("quote it to make it a string: \"{}\"", s.text))
+    match node.as_scalar() {
+        Some(s) if s.value == PyValue::Null => Some("write a value after the colon".to_owned()),
+        Some(s) if s.style == Style::Plain => {
+            Some(format!("quote it to make it a string: \"{}\"", s.text))
+        }
+        _ => None,
+    }
 }
 
 impl Checker<'_> {
@@ -360,11 +364,10 @@ impl Checker<'_> {
             Some("venv") => Mode::Venv,
             Some("conda") => Mode::Conda,
             _ => {
-                let found = entry
-                    .value
-                    .as_scalar()
-                    .map(|s| s.text.clone())
-                    .unwrap_or_else(|| entry.value.type_name().to_owned());
+                let found = match entry.value.as_scalar() {
+                    Some(s) if s.value != PyValue::Null => s.text.clone(),
+                    _ => entry.value.type_name().to_owned(),
+                };
                 let hint = match found.to_ascii_lowercase().as_str() {
                     "venv" | "virtualenv" | "python" => "write `mode: venv`".to_owned(),
                     "conda" | "mamba" | "micromamba" => "write `mode: conda`".to_owned(),
@@ -538,7 +541,20 @@ impl Checker<'_> {
             env.arch = self.arch(&e.value);
         }
         if let Some(e) = get(section, "docker") {
-            env.docker_image = self.docker(&e.value, "environment.docker");
+            if e.value.is_null() {
+                // swcli builds `DockerEnv(**docker)` and fails on null.
+                self.error(
+                    e.value.pos,
+                    "environment.docker",
+                    "expected a mapping with `image:`, found nothing (null)",
+                    Some(
+                        "remove the empty `docker:` line, or add `image: <name>` under it"
+                            .to_owned(),
+                    ),
+                );
+            } else {
+                env.docker_image = self.docker(&e.value, "environment.docker");
+            }
         }
         if let Some(e) = get(section, "starwhale_version") {
             env.starwhale_version = e
