@@ -206,7 +206,6 @@ mod e2e {
         socket: String,
         _dir: tempfile::TempDir,
         pub root: PathBuf,
-        pub home: PathBuf,
     }
 
     fn tmux_available() -> bool {
@@ -250,7 +249,6 @@ mod e2e {
                 socket,
                 _dir: dir,
                 root,
-                home,
             };
             let quoted = shlex::try_join(command.iter().map(String::as_str)).unwrap();
             let out = t.tmux(&["-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30", &format!("{quoted}; echo EXITED:$?; stty -a | tr '\\n' ' ' | grep -o ' -icanon\\| icanon\\| -echo \\| echo '; echo STTY-DONE; exec cat")]);
@@ -325,57 +323,75 @@ mod e2e {
         }
     }
 
-    /// Writes a runtime into the store in Starwhale's layout: tag index and
-    /// bundle tar (manifest, runtime.yaml, lock).
+    /// Builds `count` versions of a runtime into the store through the
+    /// bundle writer and the store API (no Python: a bundle with a
+    /// runtime.yaml and a lock is all the UI reads). Returns the versions,
+    /// oldest first; the store tags them `v1…` and `latest`.
     pub fn fabricate(
         root: &Path,
         name: &str,
-        versions: &[(&str, &[&str], &str)],
-        source: Option<&Path>,
-    ) {
-        let dir = root.join("self/runtime").join(name);
-        let mut tags = String::from("tags:\n");
-        let mut index = String::from("versions:\n");
-        for (version, version_tags, python) in versions {
-            let shard = dir.join(&version[..2]);
-            std::fs::create_dir_all(&shard).unwrap();
-            let file = std::fs::File::create(shard.join(format!("{version}.swrt"))).unwrap();
-            let mut tar = tar::Builder::new(file);
-            let source_line = source
-                .map(|s| format!("  source: {}\n", s.display()))
-                .unwrap_or_default();
-            let manifest = format!(
-                "version: {version}\ncreated_at: 2026-01-15 11:00:00 UTC\nenvironment:\n  mode: venv\n  python: '{python}'\n  lock:\n    files:\n    - .starwhale/lock/requirements-sw-lock.txt\nswrt:\n  tool_version: 0.1.0\n{source_line}"
-            );
-            let members: [(&str, String); 3] = [
-                ("_manifest.yaml", manifest),
-                (
-                    "runtime.yaml",
-                    format!("name: {name}\nmode: venv\nenvironment:\n  python: \"{python}\"\n"),
+        python: &str,
+        count: usize,
+        tags: &[&str],
+    ) -> Vec<String> {
+        use swrt::bundle::{self, Manifest};
+        use swrt::store::{AddVersion, Store};
+        let paths = swrt::paths::Paths::resolve(Some(root), None);
+        let store = Store::open(&paths);
+        let mut versions = Vec::new();
+        for i in 0..count {
+            let staging = store.staging_dir().unwrap();
+            let dir = staging.path().join("bundle");
+            std::fs::create_dir_all(dir.join("dependencies/.starwhale/lock")).unwrap();
+            std::fs::write(
+                dir.join("runtime.yaml"),
+                format!(
+                    "# build {i}\nname: {name}\nmode: venv\nenvironment:\n  python: \"{python}\"\n"
                 ),
-                (
-                    "dependencies/.starwhale/lock/requirements-sw-lock.txt",
-                    "swrt-hello==0.1.0\n".to_owned(),
-                ),
-            ];
-            for (path, text) in members {
-                let mut header = tar::Header::new_gnu();
-                header.set_size(text.len() as u64);
-                header.set_mode(0o644);
-                header.set_cksum();
-                tar.append_data(&mut header, path, text.as_bytes()).unwrap();
-            }
-            tar.finish().unwrap();
-            for tag in *version_tags {
-                tags.push_str(&format!("  {tag}: {version}\n"));
-            }
-            index.push_str(&format!("  {version}: {{}}\n"));
+            )
+            .unwrap();
+            std::fs::write(
+                dir.join("dependencies/.starwhale/lock/requirements-sw-lock.txt"),
+                "swrt-hello==0.1.0\n",
+            )
+            .unwrap();
+            let mut manifest = Manifest::default();
+            manifest.environment.mode = "venv".to_owned();
+            manifest.environment.python = python.to_owned();
+            manifest.environment.lock.files =
+                vec![".starwhale/lock/requirements-sw-lock.txt".to_owned()];
+            manifest.created_at = format!("2026-01-15 10:00:{i:02} UTC");
+            let written = bundle::write_bundle(&dir, manifest, staging.path()).unwrap();
+            let lock = store.lock().unwrap();
+            let user_tags = if i + 1 == count {
+                tags.iter().map(|t| (*t).to_owned()).collect()
+            } else {
+                Vec::new()
+            };
+            let added = store
+                .add_version(
+                    &lock,
+                    AddVersion {
+                        name: name.to_owned(),
+                        bundle: written.path,
+                        workdir: None,
+                        tags: user_tags,
+                    },
+                )
+                .unwrap();
+            versions.push(added.version);
         }
-        std::fs::write(
-            dir.join("_manifest.yaml"),
-            format!("name: {name}\ntyp: runtime\n{tags}{index}"),
-        )
-        .unwrap();
+        versions
+    }
+
+    /// The versions of `hello`, oldest first, from the store.
+    pub fn hello_versions(root: &Path) -> Vec<String> {
+        let paths = swrt::paths::Paths::resolve(Some(root), None);
+        let mut rows = swrt::store::Store::open(&paths)
+            .history("hello", false)
+            .unwrap();
+        rows.reverse();
+        rows.into_iter().map(|r| r.version).collect()
     }
 
     /// `stty -a` after the UI exited says canonical input and echo are on
@@ -384,34 +400,11 @@ mod e2e {
         let words: Vec<&str> = screen.lines().map(str::trim).collect();
         words.contains(&"icanon") && words.contains(&"echo")
     }
-
-    /// Bumps the store generation counter, as every store write does.
-    pub fn bump_generation(root: &Path, value: u64) {
-        std::fs::create_dir_all(root.join(".swrt")).unwrap();
-        std::fs::write(root.join(".swrt/generation"), value.to_string()).unwrap();
-    }
-
-    pub const V1: &str = "aaaabbbbccccddddeeeeffffgggghhhhiiiijjjj";
-    pub const V2: &str = "mzxw6ytboi4dsnzrgq3tqobzhe2tkmbxaaaaaaaa";
-    pub const V3: &str = "onswg4tfoqqgc3tdebsgk5dbnfwhgidbojsseaaa";
 }
 
 fn demo_store(root: &std::path::Path) {
-    e2e::fabricate(
-        root,
-        "hello",
-        &[
-            (e2e::V1, &["v1"], "3.11"),
-            (e2e::V2, &["latest", "v2"], "3.11"),
-        ],
-        None,
-    );
-    e2e::fabricate(
-        root,
-        "pytorch",
-        &[(e2e::V3, &["latest", "v1", "gpu"], "3.10")],
-        None,
-    );
+    e2e::fabricate(root, "hello", "3.11", 2, &[]);
+    e2e::fabricate(root, "pytorch", "3.10", 1, &["gpu"]);
 }
 
 #[test]
@@ -421,18 +414,19 @@ fn e2e_start_filter_select_and_quit_restores_the_terminal() {
     };
     let screen = t.wait_text("2 runtimes, 3 versions");
     assert!(screen.contains("▾ hello"), "{screen}");
-    assert!(screen.contains("latest,v2"), "{screen}");
+    assert!(screen.contains("latest"), "{screen}");
     // Filter to the gpu runtime; the detail pane follows the selection.
     t.literal("/gpu");
     t.wait_for("the filter", |s| {
         s.contains("/ gpu") && !s.contains("▾ hello")
     });
     t.keys(&["Enter"]);
-    t.wait_text("pytorch:onswg4tfoqqg");
-    t.wait_text("python: '3.10'");
-    // The lock tab reads the bundle's lock.
+    t.wait_text("pytorch:");
+    // The lock and runtime.yaml tabs read the bundle's members.
     t.keys(&["Tab", "Right", "Right"]);
     t.wait_text("swrt-hello==0.1.0");
+    t.keys(&["Right"]);
+    t.wait_text("python: \"3.10\"");
     // Enter without a hooked shell explains how to set one up.
     t.keys(&["BTab", "Enter"]);
     t.wait_text("swrt hook bash");
@@ -448,22 +442,15 @@ fn e2e_start_filter_select_and_quit_restores_the_terminal() {
 #[test]
 fn e2e_store_changes_from_another_process_appear() {
     let Some(t) = e2e::Tmux::start(&["tui"], |root| {
-        e2e::fabricate(root, "hello", &[(e2e::V1, &["latest", "v1"], "3.11")], None);
-        e2e::bump_generation(root, 1);
+        e2e::fabricate(root, "hello", "3.11", 1, &[]);
     }) else {
         return;
     };
     t.wait_text("1 runtime, 1 version");
-    e2e::fabricate(
-        &t.root,
-        "pytorch",
-        &[(e2e::V3, &["latest", "v1"], "3.10")],
-        None,
-    );
-    e2e::bump_generation(&t.root, 2);
+    // Another process adds a runtime: the store bumps its generation.
+    e2e::fabricate(&t.root, "pytorch", "3.10", 1, &[]);
     let screen = t.wait_text("2 runtimes, 2 versions");
     assert!(screen.contains("▾ pytorch"), "{screen}");
-    let _ = &t.home;
 }
 
 #[test]
@@ -487,4 +474,47 @@ fn e2e_sigterm_and_ctrl_c_restore_the_terminal() {
         assert!(e2e::terminal_restored(&screen), "{how}: {screen}");
         assert!(!screen.contains("runtimes"), "{how}: {screen}");
     }
+}
+
+#[test]
+fn e2e_tag_remove_and_recover_go_through_the_store() {
+    let Some(t) = e2e::Tmux::start(&["tui"], demo_store) else {
+        return;
+    };
+    t.wait_text("2 runtimes, 3 versions");
+    let hello = e2e::hello_versions(&t.root);
+    // The cursor starts on the hello group (its newest version).
+    t.keys(&["t"]);
+    t.wait_text("A new tag is added");
+    t.literal("prod");
+    t.keys(&["Enter"]);
+    t.wait_text("latest,prod");
+    let index = std::fs::read_to_string(t.root.join("self/runtime/hello/_manifest.yaml")).unwrap();
+    assert!(index.contains(&format!("prod: {}", hello[1])), "{index}");
+    // Tagging it again removes it.
+    t.keys(&["t"]);
+    t.literal("prod");
+    t.keys(&["Enter"]);
+    t.wait_for("the tag to go", |s| {
+        s.contains("removed tag prod") && !s.contains("latest,prod")
+    });
+    // Remove asks first, then moves the version to .recover/.
+    t.keys(&["d"]);
+    t.wait_text("y remove");
+    t.keys(&["y"]);
+    t.wait_text("2 runtimes, 2 versions");
+    t.wait_text("removed");
+    assert!(
+        !t.root
+            .join("self/runtime/hello")
+            .join(&hello[1][..2])
+            .join(format!("{}.swrt", hello[1]))
+            .exists()
+    );
+    // The removed version is listed last in its group: go there and recover.
+    t.keys(&["j", "j"]);
+    t.keys(&["r"]);
+    t.wait_text("2 runtimes, 3 versions");
+    t.keys(&["q"]);
+    t.wait_text("STTY-DONE");
 }

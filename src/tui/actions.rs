@@ -110,26 +110,20 @@ impl Runner {
                 format!("{key} is now the global runtime"),
             ),
             Effect::Tag { key, tag, remove } => {
-                let mut args = vec!["tag".to_owned()];
-                if remove {
-                    args.push("-r".into());
-                }
-                args.extend([reference(&key), tag.clone()]);
-                let done = if remove {
-                    format!("removed tag {tag} from {key}")
-                } else {
-                    format!("tagged {key} {tag}")
-                };
-                self.cli(args, done)
+                self.blocking(move || match data::tag(&paths, &key, &tag, remove) {
+                    Ok(()) if remove => Msg::ActionDone(format!("removed tag {tag} from {key}")),
+                    Ok(()) => Msg::ActionDone(format!("tagged {key} {tag}")),
+                    Err(e) => Msg::ActionFailed(e),
+                })
             }
-            Effect::Remove { key } => self.cli(
-                vec!["remove".into(), reference(&key)],
-                format!("removed {key}"),
-            ),
-            Effect::Recover { key } => self.cli(
-                vec!["recover".into(), reference(&key)],
-                format!("recovered {key}"),
-            ),
+            Effect::Remove { key } => self.blocking(move || match data::remove(&paths, &key) {
+                Ok(()) => Msg::ActionDone(format!("removed {key} (`r` recovers it)")),
+                Err(e) => Msg::ActionFailed(e),
+            }),
+            Effect::Recover { key } => self.blocking(move || match data::recover(&paths, &key) {
+                Ok(()) => Msg::ActionDone(format!("recovered {key}")),
+                Err(e) => Msg::ActionFailed(e),
+            }),
             Effect::Build {
                 id,
                 name: _,
