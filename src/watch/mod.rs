@@ -314,11 +314,16 @@ impl Loop {
         while let Ok(input) = rx.recv() {
             match input {
                 Input::Fs(Ok(events)) => {
+                    // Reads (our own spec loads and builds among them) are
+                    // not changes; acting on them would loop.
                     let paths: BTreeSet<PathBuf> = events
                         .iter()
+                        .filter(|e| !matches!(e.kind, notify::EventKind::Access(_)))
                         .flat_map(|e| e.paths.iter().cloned())
                         .collect();
-                    self.on_paths(&paths);
+                    if !paths.is_empty() {
+                        self.on_paths(&paths);
+                    }
                 }
                 Input::Fs(Err(errors)) => {
                     for e in errors {
