@@ -5,19 +5,15 @@
 //! restore pipeline) owns the scratch directory, wheels, files and the final
 //! swap; this file writes only into the prefix it is given.
 
-use std::ffi::OsString;
 use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::build::BuildError;
-use crate::build::backend::VenvBackend;
-use crate::build::events::Step;
 use crate::build::log::BuildLog;
-use crate::build::process;
-use crate::build::venv::run_step;
+use crate::bundle::Manifest;
 
-use super::build::{block_on, locked_pip_requirements};
+use super::build::{CONDA_LOCK_FILE, CONDA_PACKAGES_KEY, block_on, locked_pip_requirements};
 use super::{ChannelSettings, CondaError, LockedPackage, install_locked};
 
 /// The exact packages recorded under the manifest's `swrt:` key
@@ -30,7 +26,6 @@ pub fn packages_from_manifest(value: &serde_yaml::Value) -> Result<Vec<LockedPac
 
 /// One conda prefix being restored.
 pub struct CondaRestore<'a> {
-    pub backend: &'a VenvBackend,
     /// The prefix being filled (a scratch directory beside its final place).
     pub env: &'a Path,
     /// Where it will be moved once verified.
@@ -42,61 +37,71 @@ pub struct CondaRestore<'a> {
 }
 
 impl CondaRestore<'_> {
-    /// Installs exactly `packages` and checks the prefix's records against
-    /// them. `condarc` (the bundle's) supplies `ssl_verify` and
-    /// `default_threads`; the locked URLs say where each package comes from.
-    pub fn install_packages(
-        &self,
-        packages: &[LockedPackage],
-        condarc: Option<&serde_json::Value>,
-        root: &Path,
-    ) -> Result<(), BuildError> {
-        run_step(self.log, Step::InstallLock, |_| {
-            let settings = ChannelSettings::new(&[], condarc, root)?;
-            let progress = |line: String| self.log.note(&line);
-            block_on(
-                self.cancel,
-                install_locked(
-                    packages,
-                    &settings,
-                    &self.cache.join("conda"),
-                    self.env,
-                    Some(self.final_prefix),
-                    &progress,
+    /// Installs exactly the packages the manifest's `swrt:` section lists
+    /// and checks the prefix's records against them. The bundle's condarc
+    /// supplies `ssl_verify` and `default_threads`; the locked URLs say
+    /// where each package comes from.
+    pub fn install_packages(&self, manifest: &Manifest) -> Result<(), BuildError> {
+        let value = manifest
+            .swrt
+            .as_ref()
+            .and_then(|s| s.extra.get(CONDA_PACKAGES_KEY))
+            .ok_or_else(|| CondaError::InvalidLock {
+                message: format!(
+                    "the manifest has no `swrt.{CONDA_PACKAGES_KEY}` list (a bundle not built by swrt); rebuild it with swrt"
                 ),
-            )
-        })
+            })?;
+        let packages = packages_from_manifest(value)?;
+        let condarc = serde_json::to_value(&manifest.configs.conda.condarc)
+            .ok()
+            .filter(serde_json::Value::is_object);
+        let settings = ChannelSettings::new(&[], condarc.as_ref(), self.env)?;
+        let progress = |line: String| self.log.note(&line);
+        block_on(
+            self.cancel,
+            install_locked(
+                &packages,
+                &settings,
+                &self.cache.join("conda"),
+                self.env,
+                Some(self.final_prefix),
+                &progress,
+            ),
+        )
     }
+}
 
-    /// Installs the lock's `pip:` section with the prefix's Python,
-    /// `--no-deps`, with `pip_args` (index options) first. Returns the
-    /// requirements installed.
-    pub fn install_pip(
-        &self,
-        lock_yaml: &str,
-        pip_args: &[OsString],
-    ) -> Result<Vec<String>, BuildError> {
-        let reqs = locked_pip_requirements(lock_yaml)?;
-        if reqs.is_empty() {
-            return Ok(reqs);
-        }
-        run_step(self.log, Step::InstallLock, |step| {
-            let scratch =
-                tempfile::tempdir().map_err(BuildError::io("creating a scratch directory"))?;
-            let file = scratch.path().join("conda-pip-lock.txt");
-            let text: String = reqs.iter().map(|r| format!("{r}\n")).collect();
-            std::fs::write(&file, text)
-                .map_err(BuildError::io(format!("writing {}", file.display())))?;
-            let mut args = pip_args.to_vec();
-            args.push("--no-deps".into());
-            args.push("-r".into());
-            args.push(file.into_os_string());
-            let inv = self.backend.install(self.env, &args);
-            process::run(&inv, self.log, self.cancel)
-                .map(drop)
-                .map_err(|source| BuildError::from_process(step, source))
-        })?;
-        Ok(reqs)
+/// For a conda lock (`conda-sw-lock.yaml`), its `pip:` section written to a
+/// temporary requirements file that pip can install with `-r`; `None` for
+/// any other lock file.
+pub fn pip_requirements_file(
+    lock_file: &Path,
+    text: &str,
+) -> Result<Option<tempfile::TempPath>, BuildError> {
+    let Some(reqs) = pip_lock_text(lock_file, text) else {
+        return Ok(None);
+    };
+    if lock_file.file_name().is_none_or(|n| n != CONDA_LOCK_FILE) {
+        return Ok(None);
+    }
+    let mut tmp = tempfile::NamedTempFile::new().map_err(BuildError::io(
+        "creating a requirements file for the conda lock",
+    ))?;
+    std::io::Write::write_all(&mut tmp, reqs.as_bytes()).map_err(BuildError::io(
+        "writing a requirements file for the conda lock",
+    ))?;
+    Ok(Some(tmp.into_temp_path()))
+}
+
+/// The text pip's part of a lock is compared with: a conda lock's `pip:`
+/// lines (one per line), or a venv lock as it is. `None` when a conda lock
+/// cannot be read.
+pub fn pip_lock_text(lock_file: &Path, text: &str) -> Option<String> {
+    if lock_file.file_name().is_some_and(|n| n == CONDA_LOCK_FILE) {
+        let reqs = locked_pip_requirements(text).ok()?;
+        Some(reqs.iter().map(|r| format!("{r}\n")).collect())
+    } else {
+        Some(text.to_owned())
     }
 }
 
@@ -120,5 +125,17 @@ mod tests {
         assert_eq!(packages_from_manifest(&value).unwrap(), pkgs);
         let bad = serde_yaml::Value::String("nope".to_owned());
         assert!(packages_from_manifest(&bad).is_err());
+    }
+
+    #[test]
+    fn a_conda_lock_gives_pip_its_section_and_a_venv_lock_passes_through() {
+        let lock = "# header\nname: demo\nchannels:\n- file:///chan\ndependencies:\n- pkga=1.0=h0_0\n- pip:\n  - six==1.16.0\n";
+        let conda = Path::new("/b/dependencies/.starwhale/lock/conda-sw-lock.yaml");
+        assert_eq!(pip_lock_text(conda, lock).unwrap(), "six==1.16.0\n");
+        let file = pip_requirements_file(conda, lock).unwrap().unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "six==1.16.0\n");
+        let venv = Path::new("/b/dependencies/.starwhale/lock/requirements-sw-lock.txt");
+        assert_eq!(pip_lock_text(venv, "a==1\n").unwrap(), "a==1\n");
+        assert!(pip_requirements_file(venv, "a==1\n").unwrap().is_none());
     }
 }
