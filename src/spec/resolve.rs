@@ -154,12 +154,11 @@ pub fn probe(path: &Path) -> Result<(String, PathBuf), String> {
         .output()
         .map_err(|e| e.to_string())?;
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let first = stderr.lines().next().unwrap_or("").trim().to_owned();
-        return Err(if first.is_empty() {
+        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        return Err(if stderr.is_empty() {
             format!("exited with {}", output.status)
         } else {
-            first
+            stderr
         });
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -276,27 +275,116 @@ fn search_interpreter(version: PythonVersion) -> Result<Interpreter, Vec<Probe>>
 }
 
 /// Every working `python3` / `python3.N` on PATH, for "what was found"
-/// messages.
+/// messages: (full version, real executable), one per executable. The
+/// candidates run in parallel: pyenv shims take a while to fail.
 pub fn available_interpreters() -> Vec<(String, PathBuf)> {
-    let mut out: Vec<(String, PathBuf)> = Vec::new();
+    let mut candidates: Vec<PathBuf> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let names =
         std::iter::once("python3".to_owned()).chain((6..=14).map(|m| format!("python3.{m}")));
     for name in names {
-        let Ok(paths) = which::which_all(&name) else {
-            continue;
-        };
-        for path in paths {
+        for path in which::which_all(&name).into_iter().flatten() {
             let key = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-            if !seen.insert(key) {
-                continue;
-            }
-            if let Ok(v) = probe_version(&path) {
-                out.push((v, path));
+            if seen.insert(key) {
+                candidates.push(path);
             }
         }
     }
+    let results: Vec<Result<(String, PathBuf), String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = candidates
+            .iter()
+            .map(|path| scope.spawn(move || probe(path)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("probe failed".to_owned())))
+            .collect()
+    });
+    let mut out: Vec<(String, PathBuf)> = Vec::new();
+    let mut real_seen = std::collections::HashSet::new();
+    for (version, exe) in results.into_iter().flatten() {
+        let real = fs::canonicalize(&exe).unwrap_or_else(|_| exe.clone());
+        if real_seen.insert(real) {
+            out.push((version, exe));
+        }
+    }
     out
+}
+
+/// Versions pyenv reports as installed but not enabled, from a failing
+/// shim's message ("The `python3.10' command exists in these Python
+/// versions: 3.10.13").
+fn pyenv_versions(stderr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut listing = false;
+    for line in stderr.lines() {
+        let line = line.trim();
+        if line.contains("exists in these Python versions") {
+            listing = true;
+            continue;
+        }
+        if listing {
+            if line.is_empty() || line.starts_with("Note:") {
+                break;
+            }
+            out.push(line.to_owned());
+        }
+    }
+    out
+}
+
+/// The message and hint for an interpreter that could not be found.
+fn missing_interpreter_message(python: PythonVersion, probes: &[Probe]) -> (String, String) {
+    let exe = format!("python{python}");
+    let mut tried = Vec::new();
+    let mut pyenv = Vec::new();
+    let path_probes: Vec<&Probe> = probes.iter().filter(|p| p.found_by == exe).collect();
+    if path_probes.is_empty() {
+        tried.push(format!("no {exe} on PATH"));
+    }
+    for probe in &path_probes {
+        match &probe.outcome {
+            Ok(v) => tried.push(format!("{} is Python {v}", probe.path.display())),
+            Err(why) => {
+                pyenv.extend(pyenv_versions(why));
+                let first = why.lines().next().unwrap_or(why);
+                tried.push(format!("{} does not run ({first})", probe.path.display()));
+            }
+        }
+    }
+    match probes.iter().find(|p| p.found_by.starts_with("uv ")) {
+        Some(p) => match &p.outcome {
+            Ok(v) => tried.push(format!("`uv python find {python}` gave Python {v}")),
+            Err(why) => tried.push(format!(
+                "`uv python find {python}` gave {} which does not run ({})",
+                p.path.display(),
+                why.lines().next().unwrap_or(why)
+            )),
+        },
+        None if uv_path().is_none() => tried.push("uv is not installed".to_owned()),
+        None => tried.push(format!("`uv python find {python}` found nothing")),
+    }
+    let working: Vec<String> = available_interpreters()
+        .into_iter()
+        .map(|(v, p)| format!("{v} ({})", p.display()))
+        .collect();
+    let working = if working.is_empty() {
+        "none".to_owned()
+    } else {
+        working.join(", ")
+    };
+    let message = format!(
+        "no working Python {python} interpreter: {}; working interpreters here: {working}",
+        tried.join(", ")
+    );
+    let mut hint = format!("install it with `uv python install {python}`, or put {exe} on PATH");
+    if !pyenv.is_empty() {
+        hint.push_str(&format!(
+            "\npyenv has {} installed but not enabled: add it to `pyenv global` (or `pyenv local`) to put {exe} on PATH",
+            pyenv.join(", ")
+        ));
+    }
+    (message, hint)
 }
 
 /// The python version when the spec names none: swcli uses the Python it
@@ -398,20 +486,7 @@ pub fn resolve(
         match find_interpreter(python) {
             Ok(found) => interpreter = Some(found),
             Err(probes) => {
-                let mut found: Vec<String> = available_interpreters()
-                    .into_iter()
-                    .map(|(v, p)| format!("{v} ({})", p.display()))
-                    .collect();
-                for probe in &probes {
-                    if let Err(why) = &probe.outcome {
-                        found.push(format!("{} does not run: {why}", probe.path.display()));
-                    }
-                }
-                let found = if found.is_empty() {
-                    "none".to_owned()
-                } else {
-                    found.join(", ")
-                };
+                let (message, hint) = missing_interpreter_message(python, &probes);
                 let severity = if flags.require_interpreter {
                     Severity::Error
                 } else {
@@ -421,8 +496,8 @@ pub fn resolve(
                     severity,
                     python_pos,
                     "environment.python",
-                    format!("no Python {python} interpreter found (tried python{python} on PATH and `uv python find {python}`); found: {found}"),
-                    Some(format!("install it with `uv python install {python}`, or put python{python} on PATH")),
+                    message,
+                    Some(hint),
                 ));
                 if flags.require_interpreter {
                     return None;
@@ -694,6 +769,13 @@ mod tests {
         }
         let err = probe_version(&shim).unwrap_err();
         assert!(err.contains("command not found"), "{err}");
+    }
+
+    #[test]
+    fn pyenv_shim_messages_name_the_installed_versions() {
+        let stderr = "pyenv: python3.10: command not found\n\nThe `python3.10' command exists in these Python versions:\n  3.10.13\n  3.10.4\n\nNote: See 'pyenv help global' for tips";
+        assert_eq!(pyenv_versions(stderr), vec!["3.10.13", "3.10.4"]);
+        assert!(pyenv_versions("exited with 1").is_empty());
     }
 
     #[test]

@@ -242,14 +242,21 @@ impl Checker<'_> {
             return Some(s.to_owned());
         }
         let found = match node.as_scalar() {
-            Some(s) => format!("{} `{}`", node.type_name(), s.text),
-            None => node.type_name().to_owned(),
+            Some(s) if s.value != PyValue::Null => format!("{} `{}`", node.type_name(), s.text),
+            _ => node.type_name().to_owned(),
+        };
+        let hint = match &node.kind {
+            NodeKind::Scalar(_) => quote_hint(node),
+            NodeKind::Sequence(_) => Some("a single value is expected here, not a list".to_owned()),
+            NodeKind::Mapping(_) => Some(
+                "a single value is expected here, not a mapping of `key: value` pairs".to_owned(),
+            ),
         };
         self.error(
             node.pos,
             path,
             format!("expected a string, found {found}"),
-            quote_hint(node),
+            hint,
         );
         None
     }
