@@ -98,3 +98,21 @@ pub fn flag(name: &str) -> bool {
         )
     })
 }
+
+// ---- Shell integration -----------------------------------------------------
+
+/// What the last activation changed (PATH entry added, previous values of the
+/// variables it replaced), so that leaving undoes exactly that. Exported, so
+/// nested shells can undo what they inherited.
+pub const SWRT_DIFF: &str = "__SWRT_DIFF";
+/// The shell's logical working directory.
+pub const PWD: &str = "PWD";
+/// Shell variables (not exported) that `hook-env` sets: the files the hook's
+/// fast path reads with builtins on every prompt to notice a change.
+pub const SHELL_WATCH_SESSION: &str = "__swrt_f_session";
+/// See [`SHELL_WATCH_SESSION`]: the nearest `.swrt-runtime` file.
+pub const SHELL_WATCH_PIN: &str = "__swrt_f_pin";
+/// See [`SHELL_WATCH_SESSION`]: the global choice.
+pub const SHELL_WATCH_GLOBAL: &str = "__swrt_f_global";
+/// See [`SHELL_WATCH_SESSION`]: the store generation counter.
+pub const SHELL_WATCH_GENERATION: &str = "__swrt_f_gen";

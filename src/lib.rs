@@ -9,6 +9,7 @@ pub mod build;
 pub mod bundle;
 pub mod env_vars;
 pub mod paths;
+pub mod shell;
 pub mod spec;
 pub mod store;
 pub mod watch;

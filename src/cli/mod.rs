@@ -5,13 +5,21 @@
 //! stderr carries messages and progress. Exit codes: 0 ok, 1 the user's
 //! input was wrong (bad spec, unknown runtime), 2 anything unexpected.
 
+mod activate;
 mod build;
 mod completions;
+mod deactivate;
 pub mod diagnostics;
+mod hook;
+mod hook_env;
+mod init;
 mod lock;
 pub mod output;
+mod pin;
 mod spec;
+mod status;
 mod tui;
+mod unpin;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -73,6 +81,23 @@ pub enum Command {
     Spec(spec::SpecArgs),
     /// Open the terminal UI (also what bare `swrt` does on a terminal).
     Tui(tui::TuiArgs),
+    /// Use a runtime in this shell (or with --global in every shell).
+    Activate(activate::ActivateArgs),
+    /// Leave the runtime in this shell (or clear the global choice).
+    Deactivate(deactivate::DeactivateArgs),
+    /// Pin a runtime to the current directory (.swrt-runtime).
+    Pin(pin::PinArgs),
+    /// Remove the pin of the current directory.
+    Unpin(unpin::UnpinArgs),
+    /// Show the runtime active in this shell and the rule that chose it.
+    Status(status::StatusArgs),
+    /// Print the shell integration: eval "$(swrt hook bash)".
+    Hook(hook::HookArgs),
+    /// Add the shell integration to the shell's rc file.
+    Init(init::InitArgs),
+    /// Shell code for the prompt hook (called by the integration).
+    #[command(hide = true)]
+    HookEnv(hook_env::HookEnvArgs),
 }
 
 /// Everything a subcommand needs from the global options.
@@ -130,6 +155,14 @@ fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Lock(args) => lock::run(args, ctx),
         Command::Spec(args) => spec::run(args, ctx).map(|()| ExitCode::SUCCESS),
         Command::Tui(args) => tui::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Activate(args) => activate::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Deactivate(args) => deactivate::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Pin(args) => pin::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Unpin(args) => unpin::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Status(args) => status::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Hook(args) => hook::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Init(args) => init::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::HookEnv(args) => hook_env::run(args, ctx).map(|()| ExitCode::SUCCESS),
     }
     .or_else(|e| output::ok_on_broken_pipe(e, ctx))
 }
