@@ -1100,3 +1100,66 @@ fn unchanged_prompt_makes_no_fork_or_exec_under_strace() {
         );
     });
 }
+
+// ---- interactive shells in a pseudo-terminal -------------------------------
+
+/// Starts `shell` interactively in a PTY with the fixture's environment and
+/// loads the integration.
+fn interactive(fx: &Fx, shell: Shell) -> expectrl::Session {
+    let mut cmd = shell_command(shell);
+    cmd.arg("-i");
+    fx.env(&mut cmd);
+    let mut session = expectrl::Session::spawn(cmd).unwrap();
+    session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
+    session.send_line(fx.load_line(shell)).unwrap();
+    session.send_line("echo loaded-$SWRT_SESSION-ok").unwrap();
+    session
+        .expect(expectrl::Regex("loaded-[0-9]+-[0-9]+-ok"))
+        .unwrap();
+    session
+}
+
+/// The prompt hook fires on its own in real interactive shells: a global
+/// choice written by another process is applied at the next prompt, with no
+/// call from the test.
+#[test]
+fn interactive_shells_apply_changes_at_the_next_prompt() {
+    let fx = Fx::new();
+    fx.fabricate("hello", V1, &["latest"]);
+    let paths = swrt::paths::Paths::resolve(Some(&fx.root), None);
+    for shell in Shell::ALL {
+        swrt::shell::clear_global(&paths).unwrap();
+        let mut s = interactive(&fx, shell);
+        s.send_line("echo \"before=[$SWRT_ACTIVE]\"").unwrap();
+        s.expect("before=[]").unwrap();
+        // Written after that command ran: only the next prompt can see it.
+        swrt::shell::set_global(&paths, "hello").unwrap();
+        s.send_line("").unwrap();
+        s.send_line("echo \"after=[$SWRT_ACTIVE]\"").unwrap();
+        s.expect(format!("after=[hello:{V1}]").as_str())
+            .unwrap_or_else(|e| panic!("{shell}: {e}"));
+        s.send_line("exit").unwrap();
+    }
+}
+
+/// `cd` into a pinned directory, typed at an interactive prompt, activates
+/// it; `cd` out deactivates it.
+#[test]
+fn interactive_cd_into_and_out_of_a_pin() {
+    let fx = Fx::new();
+    fx.fabricate("hello", V1, &["latest"]);
+    fs::create_dir_all(fx.work().join("pinned")).unwrap();
+    fs::write(fx.work().join("pinned/.swrt-runtime"), "hello\n").unwrap();
+    for shell in Shell::ALL {
+        let mut s = interactive(&fx, shell);
+        s.send_line("cd pinned").unwrap();
+        s.send_line("echo \"in=[$SWRT_ACTIVE]\"").unwrap();
+        s.expect(format!("in=[hello:{V1}]").as_str())
+            .unwrap_or_else(|e| panic!("{shell}: {e}"));
+        s.send_line("cd ..").unwrap();
+        s.send_line("echo \"out=[$SWRT_ACTIVE]\"").unwrap();
+        s.expect("out=[]")
+            .unwrap_or_else(|e| panic!("{shell}: {e}"));
+        s.send_line("exit").unwrap();
+    }
+}
