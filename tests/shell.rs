@@ -1163,3 +1163,129 @@ fn interactive_cd_into_and_out_of_a_pin() {
         s.send_line("exit").unwrap();
     }
 }
+
+// ---- conda environments ----------------------------------------------------
+
+/// A conda-mode version. The prefix is laid out as conda leaves one (bin/,
+/// conda-meta/, etc/conda/{activate,deactivate}.d/) without installing
+/// packages: activation only reads that layout, and a real solve needs a
+/// channel, which tests/conda.rs covers.
+fn fabricate_conda(fx: &Fx, name: &str, version: &str) -> PathBuf {
+    let prefix = fx
+        .root
+        .join("self/workdir/runtime")
+        .join(name)
+        .join(&version[..2])
+        .join(version)
+        .join("export/conda");
+    fs::create_dir_all(prefix.join("bin")).unwrap();
+    fs::create_dir_all(prefix.join("conda-meta")).unwrap();
+    let act = prefix.join("etc/conda/activate.d");
+    let deact = prefix.join("etc/conda/deactivate.d");
+    fs::create_dir_all(&act).unwrap();
+    fs::create_dir_all(&deact).unwrap();
+    fs::write(
+        act.join("test.sh"),
+        "export CONDA_TEST_HOOK=\"on $CONDA_PREFIX\"\n",
+    )
+    .unwrap();
+    fs::write(
+        deact.join("test.sh"),
+        "export CONDA_TEST_HOOK=\"off $CONDA_PREFIX\"\n",
+    )
+    .unwrap();
+    fs::write(
+        act.join("test.fish"),
+        "set -gx CONDA_TEST_HOOK \"on $CONDA_PREFIX\"\n",
+    )
+    .unwrap();
+    fs::write(
+        deact.join("test.fish"),
+        "set -gx CONDA_TEST_HOOK \"off $CONDA_PREFIX\"\n",
+    )
+    .unwrap();
+    let bundle = fx
+        .root
+        .join("self/runtime")
+        .join(name)
+        .join(&version[..2])
+        .join(format!("{version}.swrt"));
+    fs::create_dir_all(bundle.parent().unwrap()).unwrap();
+    fs::write(&bundle, b"").unwrap();
+    fx.tag(name, version, "latest");
+    prefix
+}
+
+#[test]
+fn conda_activation_sets_conda_vars_and_runs_activate_d_scripts() {
+    let fx = Fx::new();
+    let prefix = fabricate_conda(&fx, "cenv", V1);
+    let p = prefix.to_str().unwrap();
+    all_shells(|shell| {
+        let mut s = String::from("swrt activate cenv\n");
+        s.push_str(&show(
+            shell,
+            &[
+                "CONDA_PREFIX",
+                "CONDA_DEFAULT_ENV",
+                "CONDA_TEST_HOOK",
+                "SW_ACTIVATED_RUNTIME_MODE_IN_SHELL",
+                "VIRTUAL_ENV",
+                "PATH",
+            ],
+        ));
+        s.push_str("swrt deactivate\n");
+        s.push_str(&show(shell, &["CONDA_PREFIX", "CONDA_TEST_HOOK", "PATH"]));
+        let out = fx.run(shell, &s);
+        assert_eq!(values(&out, "CONDA_PREFIX"), [p, ""], "{shell}");
+        assert_eq!(value(&out, "CONDA_DEFAULT_ENV"), p);
+        assert_eq!(value(&out, "SW_ACTIVATED_RUNTIME_MODE_IN_SHELL"), "conda");
+        assert_eq!(value(&out, "VIRTUAL_ENV"), "");
+        // activate.d ran after CONDA_PREFIX was set; deactivate.d before it
+        // was taken away.
+        assert_eq!(
+            values(&out, "CONDA_TEST_HOOK"),
+            [format!("on {p}"), format!("off {p}")],
+            "{shell}"
+        );
+        assert_eq!(
+            values(&out, "PATH"),
+            [format!("{p}/bin:{BASE_PATH}").as_str(), BASE_PATH]
+        );
+    });
+}
+
+// ---- pin and unpin from the command line -----------------------------------
+
+#[test]
+fn pin_warns_about_unknown_runtimes_and_unpin_points_at_the_pin_in_effect() {
+    let fx = Fx::new();
+    fx.fabricate("hello", V1, &["latest"]);
+    let sub = fx.work().join("sub");
+    fs::create_dir_all(&sub).unwrap();
+
+    let out = fx.swrt(&["pin", "not-built-yet"]);
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("warning:") && err.contains("the pin applies once"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(fx.work().join(".swrt-runtime")).unwrap(),
+        "not-built-yet\n"
+    );
+
+    let out = fx.swrt(&["pin", "bad name!"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    let mut cmd = Command::new(BIN);
+    fx.env(&mut cmd);
+    let out = cmd.arg("unpin").current_dir(&sub).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("the pin in effect here is"), "{err}");
+
+    assert!(fx.swrt(&["unpin"]).status.success());
+    assert!(!fx.work().join(".swrt-runtime").exists());
+}

@@ -196,7 +196,52 @@ fn remove_if_present(path: &Path) -> Result<bool, ShellError> {
 /// (what `swrt activate REF` and the TUI's switch do).
 pub fn select_for_session(paths: &Paths, session: &str, reference: &str) -> Result<(), ShellError> {
     check_reference(reference)?;
-    write_atomic(&session_file(paths, session)?, &format!("{reference}\n"))
+    let file = session_file(paths, session)?;
+    write_atomic(&file, &format!("{reference}\n"))?;
+    prune_sessions(&file);
+    Ok(())
+}
+
+/// How long the choice of a shell that has exited is kept: long enough for
+/// terminals (tmux) that outlive the shell which started them and still
+/// carry its `SWRT_SESSION`.
+const STALE_SESSION: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Removes the choices of shells that are gone: the session id starts with
+/// the pid of the shell that made it (see the hook scripts). Best effort,
+/// never an error.
+fn prune_sessions(written: &Path) {
+    let Some(dir) = written.parent() else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path == written {
+            continue;
+        }
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let gone = matches!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+            Err(nix::errno::Errno::ESRCH)
+        );
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_SESSION);
+        if gone && old {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
 }
 
 /// Makes the shell of `session` have nothing active, whatever pins or the
@@ -303,6 +348,28 @@ mod tests {
         std::fs::write(inner.join(PIN_FILE_NAME), "\n").unwrap();
         let s = select(&p, None, &inner).unwrap().unwrap();
         assert_eq!(s.choice, Choice::Runtime("outer".into()));
+    }
+
+    #[test]
+    fn choices_of_long_gone_shells_are_pruned() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = paths(tmp.path());
+        let old = std::time::SystemTime::now() - 2 * STALE_SESSION;
+        let dead_old = session_file(&p, "999999999-1").unwrap();
+        let dead_new = session_file(&p, "999999999-2").unwrap();
+        let alive_old = session_file(&p, &format!("{}-3", std::process::id())).unwrap();
+        for f in [&dead_old, &dead_new, &alive_old] {
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(f, "x\n").unwrap();
+        }
+        for f in [&dead_old, &alive_old] {
+            let file = std::fs::File::options().write(true).open(f).unwrap();
+            file.set_modified(old).unwrap();
+        }
+        select_for_session(&p, "1-9", "hello").unwrap();
+        assert!(!dead_old.exists());
+        assert!(dead_new.exists());
+        assert!(alive_old.exists());
     }
 
     #[test]
