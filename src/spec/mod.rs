@@ -142,7 +142,7 @@ fn load_source_with(
         Some(spec) if !has_errors => Ok(Loaded {
             spec,
             warnings: diagnostics,
-            source_text: text.to_owned(),
+            source_text: without_bom(text).to_owned(),
         }),
         _ => {
             if !has_errors {
@@ -156,11 +156,16 @@ fn load_source_with(
             }
             Err(SpecError {
                 file: file.to_path_buf(),
-                source_text: text.to_owned(),
+                source_text: without_bom(text).to_owned(),
                 diagnostics,
             })
         }
     }
+}
+
+/// The text positions refer to (the parser skips a byte-order mark).
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 fn sort_diagnostics(diagnostics: &mut [Diagnostic]) {

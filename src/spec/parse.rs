@@ -358,6 +358,28 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Deeper nesting than this is refused: it cannot be a runtime.yaml, and
+/// trees this deep would strain the stack.
+const MAX_DEPTH: usize = 64;
+/// More values than this (aliases counted at full size) are refused: an
+/// alias bomb must not exhaust memory.
+const MAX_NODES: usize = 100_000;
+
+/// (number of nodes, depth) of a tree.
+fn measure(node: &Node) -> (usize, usize) {
+    match &node.kind {
+        NodeKind::Scalar(_) => (1, 0),
+        NodeKind::Sequence(items) => items.iter().fold((1, 1), |(n, d), item| {
+            let (size, depth) = measure(item);
+            (n + size, d.max(depth + 1))
+        }),
+        NodeKind::Mapping(entries) => entries.iter().fold((1, 1), |(n, d), e| {
+            let (size, depth) = measure(&e.value);
+            (n + size + 1, d.max(depth + 1))
+        }),
+    }
+}
+
 enum Frame {
     Seq {
         pos: Pos,
@@ -376,6 +398,10 @@ struct Builder<'a> {
     file: &'a Path,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Node>,
+    /// Nodes built so far, aliases counted at their full size.
+    nodes: usize,
+    /// Set when a limit was hit: the parse stops.
+    abort: bool,
     documents: usize,
     root: Option<Node>,
     diagnostics: Vec<Diagnostic>,
@@ -458,6 +484,16 @@ impl Builder<'_> {
         }
     }
 
+    fn limit(&mut self, pos: Pos, what: &str) {
+        self.problem(
+            Severity::Error,
+            pos,
+            format!("{what} (more than {MAX_DEPTH} levels or {MAX_NODES} values)"),
+            Some("a runtime.yaml is a small file: simplify this part".to_owned()),
+        );
+        self.abort = true;
+    }
+
     /// Hands a finished node to its parent (or makes it the root).
     fn push_node(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
@@ -535,6 +571,17 @@ impl Builder<'_> {
                 }
             }
             Event::Alias(id) => {
+                if let Some(target) = self.anchors.get(&id) {
+                    let (size, depth) = measure(target);
+                    if self.nodes + size > MAX_NODES || self.stack.len() + depth > MAX_DEPTH {
+                        self.limit(
+                            pos,
+                            "aliases expand to more data than a runtime.yaml can hold",
+                        );
+                        return;
+                    }
+                    self.nodes += size;
+                }
                 let node = self.anchors.get(&id).cloned().map(|mut n| {
                     n.pos = pos;
                     n
@@ -554,9 +601,13 @@ impl Builder<'_> {
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
+                self.nodes += 1;
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                 let node = self.scalar(&text, style, tag, pos);
                 self.push_node(node, anchor);
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
+                self.limit(pos, "values are nested too deeply");
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq {
                 pos,
@@ -655,6 +706,8 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         file,
         stack: Vec::new(),
         anchors: HashMap::new(),
+        nodes: 0,
+        abort: false,
         documents: 0,
         root: None,
         diagnostics: Vec::new(),
@@ -664,7 +717,15 @@ pub fn parse(file: &Path, text: &str) -> Parsed {
         match parser.next_event() {
             None => break,
             Some(Ok((Event::StreamEnd, _))) => break,
-            Some(Ok((event, span))) => builder.on_event(event, span),
+            Some(Ok((event, span))) => {
+                builder.on_event(event, span);
+                if builder.abort {
+                    return Parsed {
+                        root: None,
+                        diagnostics: builder.diagnostics,
+                    };
+                }
+            }
             Some(Err(err)) => {
                 builder.diagnostics.push(scan_error(file, &err));
                 return Parsed {
@@ -802,6 +863,31 @@ mod tests {
                 .iter()
                 .any(|d| d.severity == Severity::Error && d.line == 2)
         );
+    }
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_refused() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let parsed = parse(Path::new("r.yaml"), &bomb);
+        assert!(parsed.root.is_none());
+        assert!(parsed.diagnostics[0].message.contains("aliases expand"));
+
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let parsed = parse(Path::new("r.yaml"), &deep);
+        assert!(parsed.root.is_none());
+        assert_eq!(parsed.diagnostics[0].severity, Severity::Error);
+
+        let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        let parsed = parse(Path::new("r.yaml"), &deep);
+        assert!(parsed.root.is_none());
+        let message = &parsed.diagnostics[0].message;
+        assert!(message.contains("nested too deeply"), "{message}");
     }
 
     #[test]
