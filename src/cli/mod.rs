@@ -18,6 +18,18 @@ pub mod output;
 mod pin;
 mod spec;
 mod status;
+pub mod view;
+// store commands
+mod export;
+mod extract;
+mod gc;
+mod history;
+mod import;
+mod info;
+mod list;
+mod recover;
+mod remove;
+mod tag;
 mod tui;
 mod unpin;
 
@@ -73,6 +85,27 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// List every version in the store, newest first.
+    List(list::ListArgs),
+    /// List the versions of one runtime, newest first.
+    History(history::HistoryArgs),
+    /// Show a version: basic facts, runtime.yaml, manifest or lock.
+    Info(info::InfoArgs),
+    /// List, add or remove tags of a version.
+    Tag(tag::TagArgs),
+    /// Remove a version, or every version of a runtime (recoverable).
+    #[command(visible_alias = "rm")]
+    Remove(remove::RemoveArgs),
+    /// Bring back removed versions.
+    Recover(recover::RecoverArgs),
+    /// Delete removed versions and stale leftovers for good.
+    Gc(gc::GcArgs),
+    /// Unpack a bundle into its workdir or a directory.
+    Extract(extract::ExtractArgs),
+    /// Write a version's bundle to a file.
+    Export(export::ExportArgs),
+    /// Add a bundle file to the store as a new version.
+    Import(import::ImportArgs),
     /// Print shell completions.
     Completions(completions::CompletionsArgs),
     /// Resolve the dependencies and write the lock file, without a bundle.
@@ -151,6 +184,16 @@ pub fn main() -> ExitCode {
 
 fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     match command {
+        Command::List(args) => list::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::History(args) => history::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Info(args) => info::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Tag(args) => tag::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Remove(args) => remove::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Recover(args) => recover::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Gc(args) => gc::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Extract(args) => extract::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Export(args) => export::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Import(args) => import::run(args, ctx).map(|()| ExitCode::SUCCESS),
         Command::Completions(args) => completions::run(args).map(|()| ExitCode::SUCCESS),
         Command::Lock(args) => lock::run(args, ctx),
         Command::Spec(args) => spec::run(args, ctx).map(|()| ExitCode::SUCCESS),
