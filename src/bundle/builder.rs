@@ -235,16 +235,14 @@ pub fn manifest_for(inputs: &BundleInputs<'_>) -> Manifest {
         },
         extra: BTreeMap::new(),
     };
-    let custom = spec
-        .environment
-        .docker_image
-        .clone()
-        .or_else(|| spec.configs.docker_image.clone())
-        .unwrap_or_default();
-    let builtin = builtin_image(
-        spec.environment.cuda.as_deref(),
-        spec.environment.cudnn.as_deref(),
-    );
+    let custom = spec.custom_image.clone().unwrap_or_default();
+    let builtin = BuiltinImage {
+        fullname: spec.builtin_image.fullname.clone(),
+        name: spec.builtin_image.name.clone(),
+        repo: spec.builtin_image.repo.clone(),
+        tag: spec.builtin_image.tag.clone(),
+        extra: BTreeMap::new(),
+    };
     let system = match std::env::consts::OS {
         "linux" => "Linux".to_owned(),
         "macos" => "Darwin".to_owned(),
@@ -307,31 +305,6 @@ pub fn manifest_for(inputs: &BundleInputs<'_>) -> Manifest {
             extra: inputs.swrt_extra.clone(),
         }),
         version: String::new(),
-        extra: BTreeMap::new(),
-    }
-}
-
-/// swcli's built-in run image for a cuda/cudnn combination
-/// (`_dump_docker_image`).
-pub fn builtin_image(cuda: Option<&str>, cudnn: Option<&str>) -> BuiltinImage {
-    const REPO: &str = "docker-registry.starwhale.cn/star-whale";
-    const BASE_TAG: &str = "0.3.4";
-    let (name, tag) = match cuda.filter(|c| !c.is_empty()) {
-        Some(cuda) => {
-            let mut tag = cuda.to_owned();
-            if let Some(cudnn) = cudnn.filter(|c| !c.is_empty()) {
-                tag.push_str(&format!("-cudnn{cudnn}"));
-            }
-            tag.push_str(&format!("-base{BASE_TAG}"));
-            ("cuda".to_owned(), tag)
-        }
-        None => ("base".to_owned(), BASE_TAG.to_owned()),
-    };
-    BuiltinImage {
-        fullname: format!("{REPO}/{name}:{tag}"),
-        name,
-        repo: REPO.to_owned(),
-        tag,
         extra: BTreeMap::new(),
     }
 }
