@@ -43,6 +43,10 @@ pub struct VersionInfo {
     pub built_by: String,
     /// Input fingerprint, for swrt-built bundles.
     pub fingerprint: Option<String>,
+    /// The bundle file's mtime in nanoseconds: orders versions created
+    /// within the same second (`created_at` has whole seconds).
+    #[serde(skip)]
+    pub mtime_ns: i64,
 }
 
 /// The manifest-derived part of a row, as cached.
@@ -133,7 +137,8 @@ pub fn parse_created_at(s: &str) -> Option<i64> {
     civil.to_zoned(tz).ok().map(|z| z.timestamp().as_second())
 }
 
-/// Newest first: creation time, then the highest `vN`, then the version.
+/// Newest first: creation time, then the bundle's mtime, then the highest
+/// `vN`, then the version.
 pub fn sort_newest_first(rows: &mut [VersionInfo]) {
     fn seq(tags: &[String]) -> i64 {
         tags.iter()
@@ -145,6 +150,7 @@ pub fn sort_newest_first(rows: &mut [VersionInfo]) {
     rows.sort_by(|a, b| {
         b.created_ts
             .cmp(&a.created_ts)
+            .then_with(|| b.mtime_ns.cmp(&a.mtime_ns))
             .then_with(|| seq(&b.tags).cmp(&seq(&a.tags)))
             .then_with(|| a.version.cmp(&b.version))
     });

@@ -778,6 +778,7 @@ impl Store {
                     removed,
                     built_by: summary.built_by,
                     fingerprint: summary.fingerprint,
+                    mtime_ns: i64::try_from(summary.mtime_ns).unwrap_or(i64::MAX),
                 });
             }
         }
