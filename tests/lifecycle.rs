@@ -601,7 +601,7 @@ fn swrt_reads_what_swcli_builds() {
         return;
     }
     let t = tmp.path();
-    let mut env_swrt = |args: &[&str]| {
+    let env_swrt = |args: &[&str]| {
         let out = swrt(t)
             .env("SWRT_ROOT", home.join(".starwhale"))
             .args(args)
