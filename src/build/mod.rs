@@ -16,12 +16,14 @@
 //! The conda mode lives in `conda` and plugs into the same pipeline.
 
 pub mod backend;
+pub mod commit;
 pub mod conda;
 pub mod events;
 pub mod files;
 pub mod lock;
 pub mod lock_only;
 pub mod log;
+pub mod pipeline;
 pub mod process;
 pub mod relocate;
 pub mod venv;
@@ -65,6 +67,12 @@ pub enum BuildError {
     },
     #[error(transparent)]
     Conda(#[from] conda::CondaError),
+    #[error(transparent)]
+    Store(Box<crate::store::StoreError>),
+    #[error("invalid tag `{tag}`: {reason}")]
+    BadTag { tag: String, reason: String },
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
     #[error("{0}")]
     Other(String),
 }
@@ -121,6 +129,7 @@ impl BuildError {
                 | BuildError::Process(_)
                 | BuildError::Files { .. }
                 | BuildError::Busy { .. }
+                | BuildError::BadTag { .. }
                 | BuildError::UnsupportedMode { .. }
         ) || matches!(self, BuildError::Conda(e) if e.is_user_error())
     }

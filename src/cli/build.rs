@@ -4,20 +4,113 @@
 //! SIGTERM into cancellation.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
-use crate::build::{BackendKind, BuildError, BuildEvent, EventSink, Step, Stream};
+use crate::build::pipeline::{self, BuildRequest};
+use crate::build::{BackendKind, BuildError, BuildEvent, EventSink, SpecInput, Step, Stream};
 
 use super::Ctx;
 use super::output::UserError;
 
 /// Exit code after Ctrl-C, as shells report a SIGINT death.
 pub const EXIT_INTERRUPTED: u8 = 130;
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Directory holding runtime.yaml (default: the current directory).
+    #[arg(value_name = "DIR", conflicts_with = "runtime_yaml")]
+    pub dir: Option<PathBuf>,
+    /// The runtime.yaml to build.
+    #[arg(short = 'y', long = "runtime-yaml", value_name = "FILE")]
+    pub runtime_yaml: Option<PathBuf>,
+    /// Runtime name (default: `name` in runtime.yaml).
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// Extra tag for the new version (repeatable).
+    #[arg(short = 't', long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Build even when nothing changed since the last build.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Which venv backend to use (default: uv when found, else pip).
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendArg>,
+    /// Put every locked wheel into the bundle, so restore needs no index.
+    #[arg(long)]
+    pub download_all_deps: bool,
+    /// Run the `commands:` dependencies (also SW_RUNTIME_FORCE_RUN_COMMAND=1).
+    #[arg(long)]
+    pub run_commands: bool,
+    /// Fail at once if another build of this runtime is running.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+pub fn run(args: BuildArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let path = args
+        .runtime_yaml
+        .clone()
+        .or(args.dir.clone())
+        .unwrap_or_else(|| PathBuf::from("."));
+    let req = BuildRequest {
+        spec: SpecInput {
+            path,
+            name: args.name.clone(),
+        },
+        tags: args.tags.clone(),
+        no_cache: args.no_cache,
+        backend: args.backend.map(BackendKind::from),
+        download_all_deps: args.download_all_deps,
+        run_commands: args.run_commands,
+        no_wait: args.no_wait,
+        paths: ctx.paths.clone(),
+    };
+    let result = drive(ctx, move |events, cancel| {
+        pipeline::build(&req, &events, &cancel)
+    })?;
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(err) => return report_build_error(err, ctx),
+    };
+    for w in &outcome.warnings {
+        ctx.out.warning(&w.to_string());
+    }
+    if outcome.up_to_date {
+        ctx.out.info(&format!(
+            "{}:{} is up to date (nothing changed since it was built)",
+            outcome.name, outcome.version
+        ));
+    } else {
+        ctx.out.info(&format!(
+            "built {}:{} [{}]",
+            outcome.name,
+            outcome.version,
+            outcome.tags.join(", ")
+        ));
+    }
+    if ctx.global.json {
+        let json = serde_json::json!({
+            "name": outcome.name,
+            "version": outcome.version,
+            "tags": outcome.tags,
+            "up_to_date": outcome.up_to_date,
+            "bundle": outcome.bundle_path,
+            "env": outcome.env_path,
+            "log": outcome.log_path,
+            "fingerprint": outcome.fingerprint,
+        });
+        println!("{json}");
+    } else {
+        println!("{}", outcome.version);
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BackendArg {
@@ -86,7 +179,13 @@ pub(super) fn report_build_error(err: BuildError, ctx: &Ctx) -> anyhow::Result<E
     if !err.is_user_error() {
         return Err(anyhow::Error::new(err));
     }
+    // UserError carries no source, so the causes go into its message.
     let mut message = err.to_string();
+    let mut cause = std::error::Error::source(&err);
+    while let Some(c) = cause {
+        message.push_str(&format!("\n  caused by: {c}"));
+        cause = c.source();
+    }
     let tail = err.tail();
     if !tail.is_empty() {
         message.push_str("\n  last output:");

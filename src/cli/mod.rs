@@ -108,6 +108,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Print shell completions.
     Completions(completions::CompletionsArgs),
+    /// Build runtime.yaml into a new version: env, lock, bundle, tags.
+    Build(build::BuildArgs),
     /// Resolve the dependencies and write the lock file, without a bundle.
     Lock(lock::LockArgs),
     /// Check a runtime.yaml and print the resolved spec.
@@ -195,6 +197,7 @@ fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(args, ctx).map(|()| ExitCode::SUCCESS),
         Command::Import(args) => import::run(args, ctx).map(|()| ExitCode::SUCCESS),
         Command::Completions(args) => completions::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Build(args) => build::run(args, ctx),
         Command::Lock(args) => lock::run(args, ctx),
         Command::Spec(args) => spec::run(args, ctx).map(|()| ExitCode::SUCCESS),
         Command::Tui(args) => tui::run(args, ctx).map(|()| ExitCode::SUCCESS),

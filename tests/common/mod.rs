@@ -113,3 +113,284 @@ pub fn swcli_python() -> Option<PathBuf> {
     let py = bin.parent()?.join("python");
     py.is_file().then_some(py)
 }
+
+// ---- build and restore fixtures: a hermetic swrt, hand-written wheels -------
+
+use std::fs;
+use std::process::Command;
+
+use data_encoding::BASE64URL_NOPAD;
+use sha2::{Digest, Sha256};
+
+/// A temporary HOME with every swrt directory inside it.
+pub struct TestEnv {
+    pub tmp: tempfile::TempDir,
+    pub home: PathBuf,
+    pub root: PathBuf,
+    pub cache: PathBuf,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let tmp = tempfile::tempdir().unwrap();
+        let home = tmp.path().join("home");
+        let root = tmp.path().join("store");
+        let cache = tmp.path().join("cache");
+        for d in [&home, &root, &cache] {
+            fs::create_dir_all(d).unwrap();
+        }
+        TestEnv {
+            tmp,
+            home,
+            root,
+            cache,
+        }
+    }
+
+    /// A path inside the temp dir.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    /// `swrt` with the environment cleared to an allow-list: PATH (python,
+    /// uv, sh), pyenv's root (its shims need it), and the swrt dirs.
+    pub fn swrt(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_swrt"));
+        cmd.env_clear()
+            .env("HOME", &self.home)
+            .env("SWRT_ROOT", &self.root)
+            .env("SWRT_CACHE_DIR", &self.cache)
+            .env("LANG", "C.UTF-8")
+            .env("NO_COLOR", "1");
+        for var in ["PATH", "PYENV_ROOT", "PYENV_VERSION"] {
+            if let Some(v) = std::env::var_os(var) {
+                cmd.env(var, v);
+            }
+        }
+        cmd
+    }
+}
+
+/// A file inside a wheel.
+pub struct WheelFile<'a> {
+    pub path: &'a str,
+    pub content: &'a str,
+}
+
+/// Writes `<dir>/<dist>-<version>-py3-none-any.whl` holding `<module>/__init__.py`
+/// (`VERSION = "<version>"` plus `extra_init`), and `Requires-Dist` lines.
+pub fn write_wheel(dir: &Path, name: &str, version: &str, requires: &[&str]) -> PathBuf {
+    let module = name.replace('-', "_");
+    let init = format!("VERSION = {version:?}\nNAME = {name:?}\n");
+    write_wheel_with(
+        dir,
+        name,
+        version,
+        requires,
+        &[WheelFile {
+            path: &format!("{module}/__init__.py"),
+            content: &init,
+        }],
+    )
+}
+
+/// Like `write_wheel` with the given package files.
+pub fn write_wheel_with(
+    dir: &Path,
+    name: &str,
+    version: &str,
+    requires: &[&str],
+    files: &[WheelFile<'_>],
+) -> PathBuf {
+    fs::create_dir_all(dir).unwrap();
+    let dist = name.replace('-', "_");
+    let info = format!("{dist}-{version}.dist-info");
+    let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    for r in requires {
+        metadata.push_str(&format!("Requires-Dist: {r}\n"));
+    }
+    let wheel = "Wheel-Version: 1.0\nGenerator: swrt-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n";
+    let mut entries: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|f| (f.path.to_owned(), f.content.as_bytes().to_vec()))
+        .collect();
+    entries.push((format!("{info}/METADATA"), metadata.into_bytes()));
+    entries.push((format!("{info}/WHEEL"), wheel.as_bytes().to_vec()));
+    let mut record = String::new();
+    for (path, bytes) in &entries {
+        let digest = BASE64URL_NOPAD.encode(&Sha256::digest(bytes));
+        record.push_str(&format!("{path},sha256={digest},{}\n", bytes.len()));
+    }
+    record.push_str(&format!("{info}/RECORD,,\n"));
+    entries.push((format!("{info}/RECORD"), record.into_bytes()));
+    let path = dir.join(format!("{dist}-{version}-py3-none-any.whl"));
+    fs::write(&path, zip_stored(&entries)).unwrap();
+    path
+}
+
+/// A zip archive with every entry stored (no compression).
+pub fn zip_stored(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let offset = out.len() as u32;
+        let crc = crc32(data);
+        let size = data.len() as u32;
+        // Local file header.
+        out.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        out.extend_from_slice(&20u16.to_le_bytes()); // version needed
+        out.extend_from_slice(&0u16.to_le_bytes()); // flags
+        out.extend_from_slice(&0u16.to_le_bytes()); // stored
+        out.extend_from_slice(&0u16.to_le_bytes()); // time
+        out.extend_from_slice(&0x21u16.to_le_bytes()); // date 1980-01-01
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(data);
+        // Central directory entry.
+        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        central.extend_from_slice(&0x031eu16.to_le_bytes()); // made by: unix
+        central.extend_from_slice(&20u16.to_le_bytes());
+        central.extend_from_slice(&0u16.to_le_bytes());
+        central.extend_from_slice(&0u16.to_le_bytes());
+        central.extend_from_slice(&0u16.to_le_bytes());
+        central.extend_from_slice(&0x21u16.to_le_bytes());
+        central.extend_from_slice(&crc.to_le_bytes());
+        central.extend_from_slice(&size.to_le_bytes());
+        central.extend_from_slice(&size.to_le_bytes());
+        central.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        central.extend_from_slice(&0u16.to_le_bytes()); // extra
+        central.extend_from_slice(&0u16.to_le_bytes()); // comment
+        central.extend_from_slice(&0u16.to_le_bytes()); // disk
+        central.extend_from_slice(&0u16.to_le_bytes()); // internal attrs
+        central.extend_from_slice(&(0o100644u32 << 16).to_le_bytes()); // external attrs
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name.as_bytes());
+    }
+    let cd_offset = out.len() as u32;
+    let cd_size = central.len() as u32;
+    out.extend_from_slice(&central);
+    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    out.extend_from_slice(&cd_size.to_le_bytes());
+    out.extend_from_slice(&cd_offset.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out
+}
+
+/// CRC-32 (IEEE), as zip wants it.
+pub fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xedb8_8320 & mask);
+        }
+    }
+    !crc
+}
+
+/// Every path under `root` (relative, sorted) with a digest of its content
+/// or link target, skipping `skip` prefixes: a snapshot to prove a failed
+/// operation changed nothing.
+pub fn tree_snapshot(root: &Path, skip: &[&str]) -> Vec<(String, String)> {
+    fn walk(root: &Path, dir: &Path, skip: &[&str], out: &mut Vec<(String, String)>) {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if skip.iter().any(|s| rel.starts_with(s)) {
+                continue;
+            }
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                out.push((format!("{rel}/"), String::new()));
+                walk(root, &path, skip, out);
+            } else if meta.file_type().is_symlink() {
+                out.push((rel, format!("-> {}", fs::read_link(&path).unwrap().display())));
+            } else {
+                let bytes = fs::read(&path).unwrap();
+                out.push((rel, data_encoding::HEXLOWER.encode(&Sha256::digest(&bytes))));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, skip, &mut out);
+    out.sort();
+    out
+}
+
+/// The `python` of a venv.
+pub fn venv_python(env: &Path) -> PathBuf {
+    env.join("bin").join("python")
+}
+
+/// A PEP 503 "simple" index on disk (`<dir>/<project>/index.html`), usable as
+/// `--index-url file:///...` by pip and uv alike.
+pub fn write_simple_index(dir: &Path, wheels: &[PathBuf]) -> PathBuf {
+    for wheel in wheels {
+        let file = wheel.file_name().unwrap().to_string_lossy().into_owned();
+        let project = file
+            .split('-')
+            .next()
+            .unwrap()
+            .to_ascii_lowercase()
+            .replace(['_', '.'], "-");
+        let pdir = dir.join(&project);
+        fs::create_dir_all(&pdir).unwrap();
+        fs::copy(wheel, pdir.join(&file)).unwrap();
+        let index = pdir.join("index.html");
+        let mut html = fs::read_to_string(&index).unwrap_or_default();
+        html.push_str(&format!("<a href=\"{file}\">{file}</a>\n"));
+        fs::write(&index, html).unwrap();
+    }
+    dir.to_path_buf()
+}
+
+/// Reads one member of a tar bundle as text.
+pub fn bundle_member(bundle: &Path, member: &str) -> Option<String> {
+    let file = fs::File::open(bundle).unwrap();
+    let mut archive = tar::Archive::new(file);
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().to_string_lossy() == member {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut s).unwrap();
+            return Some(s);
+        }
+    }
+    None
+}
+
+/// Every member path of a tar bundle.
+pub fn bundle_members(bundle: &Path) -> Vec<String> {
+    let file = fs::File::open(bundle).unwrap();
+    let mut archive = tar::Archive::new(file);
+    archive
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Polls `cond` every 20 ms until it holds or `secs` pass.
+pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
