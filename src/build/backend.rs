@@ -108,6 +108,23 @@ impl VenvBackend {
         }
     }
 
+    /// Like `create_env`, into a directory that already exists (it holds
+    /// the restore status file, written first so that a half-made env is
+    /// never taken for a usable one).
+    pub fn create_env_in_place(&self, interpreter: &Path, dir: &Path) -> Invocation {
+        match self {
+            VenvBackend::Uv { uv, cache_dir } => quiet_env(Invocation::new(uv))
+                .env(env_vars::UV_CACHE_DIR, cache_dir)
+                .arg("venv")
+                .arg("--no-project")
+                .arg("--allow-existing")
+                .arg("--python")
+                .arg(interpreter)
+                .arg(dir),
+            VenvBackend::Pip => self.create_env(interpreter, dir),
+        }
+    }
+
     /// `pip install <args>` into the venv at `env`. `args` are what follows
     /// `install` (options, `-r file`, requirements, wheel paths).
     pub fn install(&self, env: &Path, args: &[OsString]) -> Invocation {

@@ -26,6 +26,7 @@ pub mod log;
 pub mod pipeline;
 pub mod process;
 pub mod relocate;
+pub mod restore;
 pub mod venv;
 
 use std::io;
@@ -64,6 +65,17 @@ pub enum BuildError {
         what: String,
         #[source]
         source: io::Error,
+    },
+    #[error("{} is not an extracted runtime bundle (no _manifest.yaml)", dir.display())]
+    NotABundleDir {
+        dir: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the restored environment differs from the lock (missing: {}; not in the lock: {})", list_or_none(missing), list_or_none(extra))]
+    LockMismatch {
+        missing: Vec<String>,
+        extra: Vec<String>,
     },
     #[error(transparent)]
     Conda(#[from] conda::CondaError),
@@ -121,17 +133,24 @@ impl BuildError {
     /// True when the user's input (spec, flags, files) is what is wrong,
     /// rather than the machine or swrt.
     pub fn is_user_error(&self) -> bool {
-        matches!(
-            self,
-            BuildError::Spec(_)
-                | BuildError::NoInterpreter { .. }
-                | BuildError::Backend(_)
-                | BuildError::Process(_)
-                | BuildError::Files { .. }
-                | BuildError::Busy { .. }
-                | BuildError::BadTag { .. }
-                | BuildError::UnsupportedMode { .. }
-        ) || matches!(self, BuildError::Conda(e) if e.is_user_error())
+        match self {
+            BuildError::Store(e) => e.is_user_error(),
+            BuildError::Bundle(e) => e.is_bad_input(),
+            BuildError::Conda(e) => e.is_user_error(),
+            other => matches!(
+                other,
+                BuildError::Spec(_)
+                    | BuildError::NoInterpreter { .. }
+                    | BuildError::Backend(_)
+                    | BuildError::Process(_)
+                    | BuildError::Files { .. }
+                    | BuildError::Busy { .. }
+                    | BuildError::UnsupportedMode { .. }
+                    | BuildError::BadTag { .. }
+                    | BuildError::NotABundleDir { .. }
+                    | BuildError::LockMismatch { .. }
+            ),
+        }
     }
 
     /// The `Failed` event describing this error.
@@ -142,6 +161,14 @@ impl BuildError {
             tail: self.tail().to_vec(),
             message: self.to_string(),
         }
+    }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
     }
 }
 

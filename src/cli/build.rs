@@ -212,6 +212,11 @@ pub(super) fn report_build_error(err: BuildError, ctx: &Ctx) -> anyhow::Result<E
         BuildError::Busy { .. } => {
             user = user.hint("wait for it, or run again without --no-wait to queue behind it");
         }
+        BuildError::Store(e) => {
+            for h in e.hints() {
+                user = user.hint(h);
+            }
+        }
         BuildError::Process(_) => {
             user = user.hint("the whole output is in the build log (swrt build -v streams it)");
         }

@@ -14,6 +14,8 @@ mod hook;
 mod hook_env;
 mod init;
 mod lock;
+mod restore;
+mod run;
 pub mod output;
 mod pin;
 mod spec;
@@ -112,6 +114,10 @@ pub enum Command {
     Build(build::BuildArgs),
     /// Resolve the dependencies and write the lock file, without a bundle.
     Lock(lock::LockArgs),
+    /// Rebuild a runtime's environment from its bundle.
+    Restore(restore::RestoreArgs),
+    /// Run one command inside a runtime.
+    Run(run::RunArgs),
     /// Check a runtime.yaml and print the resolved spec.
     Spec(spec::SpecArgs),
     /// Open the terminal UI (also what bare `swrt` does on a terminal).
@@ -199,6 +205,8 @@ fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Completions(args) => completions::run(args).map(|()| ExitCode::SUCCESS),
         Command::Build(args) => build::run(args, ctx),
         Command::Lock(args) => lock::run(args, ctx),
+        Command::Restore(args) => restore::run(args, ctx),
+        Command::Run(args) => run::run(args, ctx),
         Command::Spec(args) => spec::run(args, ctx).map(|()| ExitCode::SUCCESS),
         Command::Tui(args) => tui::run(args, ctx).map(|()| ExitCode::SUCCESS),
         Command::Activate(args) => activate::run(args, ctx).map(|()| ExitCode::SUCCESS),
