@@ -19,7 +19,10 @@ fn ok(out: &Output) -> String {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout.clone()).unwrap().trim().to_owned()
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_owned()
 }
 
 /// A project whose packages come from a file index (`configs.pip`), plus a
@@ -43,7 +46,11 @@ fn project(env: &TestEnv, name: &str) -> Project {
     write_wheel(&dir.join("wheels/sub"), "delta", "0.5", &[]);
     fs::create_dir_all(dir.join("scripts")).unwrap();
     fs::write(dir.join("scripts/tool.sh"), "#!/bin/sh\necho tool\n").unwrap();
-    fs::set_permissions(dir.join("scripts/tool.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(
+        dir.join("scripts/tool.sh"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     fs::write(dir.join("requirements.txt"), "alpha==1.0\n").unwrap();
     let marker = env.path(&format!("{name}.marker"));
     fs::write(
@@ -122,7 +129,11 @@ fn untar(bundle: &Path, dest: &Path) {
 fn a_second_machine_restores_offline_from_a_bundle_with_all_deps(#[case] backend: &str) {
     let first = TestEnv::new();
     let p = project(&first, "portable");
-    let version = build(&first, &p.dir, &["--download-all-deps", "--backend", backend]);
+    let version = build(
+        &first,
+        &p.dir,
+        &["--download-all-deps", "--backend", backend],
+    );
     let bundle = first
         .root
         .join("self/runtime/portable")
@@ -148,9 +159,13 @@ fn a_second_machine_restores_offline_from_a_bundle_with_all_deps(#[case] backend
     let env_dir = PathBuf::from(ok(&out));
     assert_eq!(env_dir, dir.join("export/venv"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("offline"));
-    let lock = fs::read_to_string(dir.join("dependencies/.starwhale/lock/requirements-sw-lock.txt"))
-        .unwrap();
-    assert_eq!(lock.lines().skip(1).collect::<Vec<_>>().join("\n") + "\n", LOCK_BODY);
+    let lock =
+        fs::read_to_string(dir.join("dependencies/.starwhale/lock/requirements-sw-lock.txt"))
+            .unwrap();
+    assert_eq!(
+        lock.lines().skip(1).collect::<Vec<_>>().join("\n") + "\n",
+        LOCK_BODY
+    );
     assert_eq!(frozen(&env_dir), LOCK_BODY);
     assert_eq!(
         fs::read_to_string(env_dir.join(".runtime_restore_status")).unwrap(),
@@ -166,7 +181,11 @@ fn a_second_machine_restores_offline_from_a_bundle_with_all_deps(#[case] backend
     assert!(!p.marker.exists());
 
     // Restoring again is a no-op; --force rebuilds.
-    let out = second.swrt().args(["restore", dir.to_str().unwrap()]).output().unwrap();
+    let out = second
+        .swrt()
+        .args(["restore", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
     ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("already restored"));
 }
@@ -185,7 +204,11 @@ fn a_failed_restore_keeps_the_previous_env_and_commands_follow_sw_container() {
     let before = tree_snapshot(&env_dir, &[]);
     // No index any more and no bundled wheels: the forced restore fails.
     fs::remove_dir_all(&p.index).unwrap();
-    let out = env.swrt().args(["restore", "keep", "--force"]).output().unwrap();
+    let out = env
+        .swrt()
+        .args(["restore", "keep", "--force"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("step `install lock` failed"), "{stderr}");
@@ -287,14 +310,21 @@ version: gu4tgmrrmeztqmjrmuztqzlgmfswcnrv
 "#,
     )
     .unwrap();
-    let out = env.swrt().args(["restore", dir.to_str().unwrap()]).output().unwrap();
+    let out = env
+        .swrt()
+        .args(["restore", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
     let env_dir = PathBuf::from(ok(&out));
     let probe = Command::new(venv_python(&env_dir))
         .args(["-c", "import alpha, beta, delta; print(alpha.VERSION)"])
         .output()
         .unwrap();
     assert_eq!(ok(&probe), "1.0");
-    assert_eq!(fs::read_to_string(env_dir.join("etc/conf/app.ini")).unwrap(), "[app]\n");
+    assert_eq!(
+        fs::read_to_string(env_dir.join("etc/conf/app.ini")).unwrap(),
+        "[app]\n"
+    );
     // starwhale is never installed.
     assert!(!frozen(&env_dir).contains("starwhale"));
 }
@@ -306,7 +336,13 @@ fn run_passes_arguments_exactly_and_the_exit_code_through() {
     build(&env, &p.dir, &[]);
     let cwd = env.path("work dir");
     fs::create_dir_all(&cwd).unwrap();
-    let args = ["two words", "it's \"quoted\"", "$HOME and $(date)", "back\\slash", ""];
+    let args = [
+        "two words",
+        "it's \"quoted\"",
+        "$HOME and $(date)",
+        "back\\slash",
+        "",
+    ];
     let out = env
         .swrt()
         .args(["run", "runner", "--cwd"])
@@ -344,13 +380,22 @@ fn run_passes_arguments_exactly_and_the_exit_code_through() {
     assert_eq!(ok(&out), "tool");
 
     // A runtime whose env is gone is restored first.
-    let env_dir = PathBuf::from(
-        ok(&env.swrt().args(["restore", "runner"]).output().unwrap()),
-    );
+    let env_dir = PathBuf::from(ok(&env
+        .swrt()
+        .args(["restore", "runner"])
+        .output()
+        .unwrap()));
     fs::remove_dir_all(&env_dir).unwrap();
     let out = env
         .swrt()
-        .args(["run", "runner", "--", "python", "-c", "import gamma; print(gamma.VERSION)"])
+        .args([
+            "run",
+            "runner",
+            "--",
+            "python",
+            "-c",
+            "import gamma; print(gamma.VERSION)",
+        ])
         .output()
         .unwrap();
     assert_eq!(ok(&out), "1.0");

@@ -13,7 +13,6 @@ use crate::bundle::{MANIFEST_FILE, Manifest};
 use crate::store::{self, Store};
 
 use super::BuildError;
-use super::relocate;
 
 /// swcli's marker of a usable env (`RuntimeRestoreStatus`), inside the env.
 pub const RESTORE_STATUS_FILE: &str = ".runtime_restore_status";
@@ -64,6 +63,10 @@ pub struct CommitInput<'a> {
     pub tree: &'a Path,
     /// The built env in staging.
     pub env: &'a Path,
+    /// Rewrites the env (moved to its first argument) for its final
+    /// place (the second): `relocate::fix_prefix` for a venv, conda's
+    /// relink for a prefix.
+    pub relink: &'a dyn Fn(&Path, &Path) -> Result<(), BuildError>,
     pub user_tags: &'a [String],
     pub key: &'a str,
 }
@@ -86,6 +89,7 @@ pub fn commit(input: CommitInput<'_>) -> Result<Committed, BuildError> {
         bundle,
         tree,
         env,
+        relink,
         user_tags,
         key,
     } = input;
@@ -103,8 +107,7 @@ pub fn commit(input: CommitInput<'_>) -> Result<Committed, BuildError> {
     let staged_env = tree.join("export").join(mode);
     fs::create_dir_all(tree.join("export")).map_err(io(format!("creating {}", tree.display())))?;
     fs::rename(env, &staged_env).map_err(io(format!("moving {}", env.display())))?;
-    relocate::fix_prefix(&staged_env, env, &final_env)
-        .map_err(io(format!("relocating {}", staged_env.display())))?;
+    relink(&staged_env, &final_env)?;
     fs::write(staged_env.join(RESTORE_STATUS_FILE), "success")
         .map_err(io("writing the env status".to_owned()))?;
 

@@ -72,7 +72,11 @@ pub enum BuildError {
         #[source]
         source: io::Error,
     },
-    #[error("the restored environment differs from the lock (missing: {}; not in the lock: {})", list_or_none(missing), list_or_none(extra))]
+    #[error(
+        "the restored environment differs from the lock (missing: {}; not in the lock: {})",
+        list_or_none(missing),
+        list_or_none(extra)
+    )]
     LockMismatch {
         missing: Vec<String>,
         extra: Vec<String>,

@@ -31,10 +31,12 @@ use tokio_util::sync::CancellationToken;
 use crate::bundle::builder::{BundleInputs, MemberSource, stage_and_write};
 use crate::env_vars;
 use crate::paths::Paths;
-use crate::store::Store;
 use crate::spec::{self, Dependency, Diagnostic, LoadOptions, Mode, ResolvedSpec};
+use crate::store::{Store, StoreLock};
 
 use super::backend::{BackendKind, VenvBackend, env_python};
+use super::conda::build::{CONDA_PACKAGES_KEY, CondaBuild, relink as conda_relink};
+use super::relocate;
 use super::commit::{self, Committed};
 use super::events::{BuildEvent, EventSink, Step};
 use super::log::{BuildLog, new_build_id};
@@ -117,20 +119,19 @@ fn build_inner(
     }
     commit::check_tags(&req.tags)?;
     let run_commands = req.run_commands || env_vars::flag(env_vars::SW_RUNTIME_FORCE_RUN_COMMAND);
-    let backend = match spec.mode {
-        Mode::Venv => VenvBackend::select(req.backend, &req.paths.cache)?,
-        Mode::Conda => {
-            return Err(BuildError::UnsupportedMode {
-                mode: spec.mode.to_string(),
-            });
-        }
+    // pip items run through this backend in both modes (in conda mode with
+    // the prefix's own Python); the env itself is made per mode below.
+    let backend = VenvBackend::select(req.backend, &req.paths.cache)?;
+    let backend_name = match spec.mode {
+        Mode::Venv => backend.kind().as_str(),
+        Mode::Conda => "conda",
     };
-    if spec.interpreter.is_none() {
+    if spec.mode == Mode::Venv && spec.interpreter.is_none() {
         return Err(BuildError::NoInterpreter {
             python: spec.environment.python.to_string(),
         });
     }
-    let key = build_key(&spec, backend.kind(), req.download_all_deps, run_commands);
+    let key = build_key(&spec, backend_name, req.download_all_deps, run_commands);
 
     let build_id = new_build_id();
     let log = BuildLog::create(&req.paths.logs_dir(), &spec.name, &build_id, events.clone())
@@ -143,7 +144,7 @@ fn build_inner(
     run_step(&log, Step::Resolve, |_| {
         log.note(&format!("spec {}", spec.source.path.display()));
         log.note(&format!("fingerprint {key}"));
-        log.note(&format!("backend {}", backend.kind()));
+        log.note(&format!("backend {backend_name}"));
         Ok(())
     })?;
 
@@ -176,30 +177,48 @@ fn build_inner(
     let staging = store
         .staging_dir()
         .map_err(|e| BuildError::Store(Box::new(e)))?;
-    let venv = staging.path().join("venv");
+    // The env's basename is its mode, as at its final place.
+    let env = staging.path().join(mode);
     let vb = VenvBuild {
         backend: &backend,
         spec: &spec,
-        env: &venv,
+        env: &env,
         log: &log,
         cancel,
     };
-    vb.create()?;
-    vb.apply_all(ApplyPolicy {
+    let policy = ApplyPolicy {
         run_commands,
         copy_files: true,
-    })?;
-    let lock_text = vb.freeze()?;
+    };
+    let mut swrt_extra = std::collections::BTreeMap::new();
+    let lock_text = match spec.mode {
+        Mode::Venv => {
+            vb.create()?;
+            vb.apply_all(policy)?;
+            vb.freeze()?
+        }
+        Mode::Conda => {
+            let cb = conda_build(&vb, &req.paths.cache);
+            let solved = cb.create()?;
+            cb.apply_all(policy)?;
+            let out = cb.lock(&solved)?;
+            let packages = serde_yaml::to_value(&out.packages)
+                .map_err(|e| BuildError::Other(format!("recording conda packages: {e}")))?;
+            swrt_extra.insert(CONDA_PACKAGES_KEY.to_owned(), packages);
+            out.yaml
+        }
+    };
     if cancel.is_cancelled() {
         return Err(BuildError::Cancelled);
     }
 
-    let mut inputs = BundleInputs::new(&spec, &lock_text, backend.kind().as_str());
+    let mut inputs = BundleInputs::new(&spec, &lock_text, backend_name);
+    inputs.swrt_extra = swrt_extra;
     inputs.swrt_extra.insert(
         "build_key".to_owned(),
         serde_yaml::Value::String(key.clone()),
     );
-    if req.download_all_deps {
+    if req.download_all_deps && spec.mode == Mode::Venv {
         let wheels = run_step(&log, Step::DownloadWheels, |step| {
             download_locked_wheels(&vb, step, &lock_text, &staging.path().join("wheels"))
         })?;
@@ -212,9 +231,10 @@ fn build_inner(
             serde_yaml::Value::Sequence(names),
         );
         for (name, path) in wheels {
-            inputs
-                .extra_members
-                .push((format!("{LOCKED_WHEELS_DIR}/{name}"), MemberSource::File(path)));
+            inputs.extra_members.push((
+                format!("{LOCKED_WHEELS_DIR}/{name}"),
+                MemberSource::File(path),
+            ));
         }
     }
     let tree = staging.path().join("tree");
@@ -235,7 +255,15 @@ fn build_inner(
             manifest: &written.manifest,
             bundle: &written.path,
             tree: &tree,
-            env: &venv,
+            env: &env,
+            relink: &|staged: &Path, final_env: &Path| match spec.mode {
+                Mode::Venv => relocate::fix_prefix(staged, &env, final_env).map_err(
+                    BuildError::io(format!("relocating {}", staged.display())),
+                ),
+                Mode::Conda => {
+                    conda_relink(&spec, staged, final_env, &req.paths.cache, &log, cancel)
+                }
+            },
             user_tags: &req.tags,
             key: &key,
         })
@@ -260,12 +288,26 @@ fn build_inner(
     })
 }
 
+/// The conda prefix builder over the same spec, staging path, log and
+/// cancellation as the venv one.
+fn conda_build<'a>(vb: &VenvBuild<'a>, cache: &'a Path) -> CondaBuild<'a> {
+    CondaBuild {
+        backend: vb.backend,
+        spec: vb.spec,
+        env: vb.env,
+        final_prefix: None,
+        cache,
+        log: vb.log,
+        cancel: vb.cancel,
+    }
+}
+
 /// The spec's fingerprint plus everything else that changes the result:
 /// the name (`-n`), the backend, `--download-all-deps`, whether commands
 /// ran, and swrt's version (it writes the lock header).
 pub fn build_key(
     spec: &ResolvedSpec,
-    backend: BackendKind,
+    backend: &str,
     download_all_deps: bool,
     run_commands: bool,
 ) -> String {
@@ -273,7 +315,7 @@ pub fn build_key(
     for part in [
         spec.fingerprint.as_str(),
         spec.name.as_str(),
-        backend.as_str(),
+        backend,
         if download_all_deps { "all-deps" } else { "-" },
         if run_commands { "commands" } else { "-" },
         crate::VERSION,
@@ -284,9 +326,9 @@ pub fn build_key(
     crate::bundle::digest::hex(&h.finalize())
 }
 
-/// Held for the whole build of one runtime.
+/// Held for the whole build of one runtime (released on drop).
 struct BuildGuard {
-    _file: fs::File,
+    _lock: StoreLock,
 }
 
 fn acquire_build_lock(
@@ -296,27 +338,15 @@ fn acquire_build_lock(
     log: &BuildLog,
     cancel: &CancellationToken,
 ) -> Result<BuildGuard, BuildError> {
-    let dir = paths.state_dir().join("build-locks");
-    fs::create_dir_all(&dir).map_err(BuildError::io(format!("creating {}", dir.display())))?;
-    let path = dir.join(format!("{name}.lock"));
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(BuildError::io(format!("opening {}", path.display())))?;
-    let busy = |file: &fs::File| -> Result<bool, BuildError> {
-        match file.try_lock() {
-            Ok(()) => Ok(false),
-            Err(fs::TryLockError::WouldBlock) => Ok(true),
-            Err(fs::TryLockError::Error(e)) => Err(BuildError::Io {
-                what: format!("locking {}", path.display()),
-                source: e,
-            }),
-        }
+    let path = paths
+        .state_dir()
+        .join("build-locks")
+        .join(format!("{name}.lock"));
+    let try_lock = || {
+        StoreLock::try_acquire(&path).map_err(BuildError::io(format!("locking {}", path.display())))
     };
-    if !busy(&file)? {
-        return Ok(BuildGuard { _file: file });
+    if let Some(lock) = try_lock()? {
+        return Ok(BuildGuard { _lock: lock });
     }
     if no_wait {
         return Err(BuildError::Busy {
@@ -324,19 +354,19 @@ fn acquire_build_lock(
         });
     }
     // Poll rather than block in flock so that Ctrl-C still works.
-    run_step(log, Step::WaitLock, |_| {
+    let lock = run_step(log, Step::WaitLock, |_| {
         log.note(&format!("another build of {name} is running; waiting"));
         loop {
             if cancel.is_cancelled() {
                 return Err(BuildError::Cancelled);
             }
-            if !busy(&file)? {
-                return Ok(());
+            if let Some(lock) = try_lock()? {
+                return Ok(lock);
             }
             std::thread::sleep(Duration::from_millis(100));
         }
     })?;
-    Ok(BuildGuard { _file: file })
+    Ok(BuildGuard { _lock: lock })
 }
 
 /// `pip download` of every locked requirement into `dest`, offline-capable
@@ -385,7 +415,14 @@ fn download_locked_wheels(
         "-r".into(),
         lock_file.clone().into(),
     ];
-    args.extend(vb.spec.configs.pip.to_args().into_iter().map(OsString::from));
+    args.extend(
+        vb.spec
+            .configs
+            .pip
+            .to_args()
+            .into_iter()
+            .map(OsString::from),
+    );
     args.extend(requirement_file_options(vb.spec));
     let inv = Invocation::new(&python)
         .args(args)
@@ -395,7 +432,9 @@ fn download_locked_wheels(
         .env_remove(env_vars::VIRTUAL_ENV);
     process::run(&inv, vb.log, vb.cancel).map_err(|e| BuildError::from_process(step, e))?;
     let mut out = Vec::new();
-    for entry in fs::read_dir(dest).map_err(BuildError::io(format!("reading {}", dest.display())))? {
+    for entry in
+        fs::read_dir(dest).map_err(BuildError::io(format!("reading {}", dest.display())))?
+    {
         let entry = entry.map_err(BuildError::io(format!("reading {}", dest.display())))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.ends_with(".whl") {

@@ -27,6 +27,7 @@ use crate::spec::resolve::{MachineEnv, find_interpreter, merge_pip_env};
 use crate::spec::{PipConfig, PythonVersion};
 use crate::store::{RuntimeRef, Store, atomic};
 
+use super::BuildError;
 use super::backend::{BackendKind, VenvBackend};
 use super::commit::RESTORE_STATUS_FILE;
 use super::events::{BuildEvent, EventSink, Step};
@@ -37,7 +38,6 @@ use super::pipeline::{LOCKED_WHEELS_DIR, SWRT_LOCKED_WHEELS_KEY};
 use super::process::{self, Invocation};
 use super::relocate;
 use super::venv::{activated, run_step};
-use super::BuildError;
 
 /// What to restore.
 #[derive(Debug, Clone)]
@@ -80,15 +80,25 @@ pub fn env_is_usable(env: &Path) -> bool {
         && fs::read_to_string(env.join(RESTORE_STATUS_FILE)).is_ok_and(|s| s.trim() == "success")
 }
 
+/// A target's workdir, its manifest and, for stored versions, who it is.
+struct Located {
+    workdir: PathBuf,
+    manifest: Manifest,
+    /// `(name, version, uri)` of a stored version.
+    stored: Option<(String, String, String)>,
+}
+
 /// Where a target's workdir and env are, extracting a stored bundle when
 /// its workdir is missing.
-fn locate(
-    req: &RestoreRequest,
-) -> Result<(PathBuf, Manifest, Option<(String, String, String)>), BuildError> {
+fn locate(req: &RestoreRequest) -> Result<Located, BuildError> {
     match &req.target {
         RestoreTarget::Dir(dir) => {
             let manifest = read_workdir_manifest(dir)?;
-            Ok((dir.clone(), manifest, None))
+            Ok(Located {
+                workdir: dir.clone(),
+                manifest,
+                stored: None,
+            })
         }
         RestoreTarget::Ref(text) => {
             let store = Store::open(&req.paths);
@@ -100,11 +110,15 @@ fn locate(
                 extract_into_store(&store, &resolved.bundle, &workdir, req.force)?;
             }
             let manifest = read_workdir_manifest(&workdir)?;
-            Ok((
+            Ok(Located {
                 workdir,
                 manifest,
-                Some((resolved.name.clone(), resolved.version.clone(), resolved.uri())),
-            ))
+                stored: Some((
+                    resolved.name.clone(),
+                    resolved.version.clone(),
+                    resolved.uri(),
+                )),
+            })
         }
     }
 }
@@ -162,7 +176,11 @@ fn restore_inner(
     events: &EventSink,
     cancel: &CancellationToken,
 ) -> Result<RestoreOutcome, BuildError> {
-    let (workdir, manifest, stored) = locate(req)?;
+    let Located {
+        workdir,
+        manifest,
+        stored,
+    } = locate(req)?;
     let mode = if manifest.mode().is_empty() {
         "venv"
     } else {
@@ -205,19 +223,22 @@ fn restore_inner(
     }
     let log_name = name.clone();
     let build_id = new_build_id();
-    let log = BuildLog::create(&req.paths.logs_dir(), &log_name, &format!("restore-{build_id}"), events.clone())
-        .map_err(BuildError::io("creating the restore log"))?;
+    let log = BuildLog::create(
+        &req.paths.logs_dir(),
+        &log_name,
+        &format!("restore-{build_id}"),
+        events.clone(),
+    )
+    .map_err(BuildError::io("creating the restore log"))?;
     events.send(BuildEvent::Started {
         name: name.clone(),
         build_id,
         log_path: log.path().to_owned(),
     });
 
-    let python: PythonVersion = manifest
-        .environment
-        .python
-        .parse()
-        .map_err(|e: String| BuildError::Other(format!("environment.python in the manifest: {e}")))?;
+    let python: PythonVersion = manifest.environment.python.parse().map_err(|e: String| {
+        BuildError::Other(format!("environment.python in the manifest: {e}"))
+    })?;
     let interpreter = find_interpreter(python).map_err(|_| BuildError::NoInterpreter {
         python: python.to_string(),
     })?;
@@ -230,11 +251,14 @@ fn restore_inner(
     // complete and verified: a failed or interrupted restore leaves the
     // previous env (if any) untouched.
     let export = env.parent().unwrap_or(&workdir).to_owned();
-    fs::create_dir_all(&export).map_err(BuildError::io(format!("creating {}", export.display())))?;
+    fs::create_dir_all(&export)
+        .map_err(BuildError::io(format!("creating {}", export.display())))?;
     let scratch = tempfile::Builder::new()
         .prefix(".restoring-")
         .tempdir_in(&export)
-        .map_err(BuildError::io("creating a scratch directory for the restore"))?;
+        .map_err(BuildError::io(
+            "creating a scratch directory for the restore",
+        ))?;
     let tmp_env = scratch.path().join(mode);
     let ctx = RestoreCtx {
         backend: &backend,
@@ -249,7 +273,10 @@ fn restore_inner(
         fs::create_dir_all(&tmp_env)
             .map_err(BuildError::io(format!("creating {}", tmp_env.display())))?;
         mark(&tmp_env, "restoring")?;
-        ctx.run(step, &backend.create_env_in_place(&interpreter.path, &tmp_env))
+        ctx.run(
+            step,
+            &backend.create_env_in_place(&interpreter.path, &tmp_env),
+        )
     })?;
     ctx.install_all(&manifest)?;
     if let Some(lock_text) = lock_text(&workdir, &manifest) {
@@ -274,7 +301,8 @@ fn restore_inner(
         .map_err(BuildError::io(format!("relocating {}", tmp_env.display())))?;
     if env.exists() {
         let old = scratch.path().join("previous");
-        fs::rename(&env, &old).map_err(BuildError::io(format!("moving aside {}", env.display())))?;
+        fs::rename(&env, &old)
+            .map_err(BuildError::io(format!("moving aside {}", env.display())))?;
     }
     fs::rename(&tmp_env, &env).map_err(BuildError::io(format!("moving into {}", env.display())))?;
     drop(scratch);
@@ -298,7 +326,11 @@ fn locked_wheels(manifest: &Manifest) -> Vec<String> {
         .as_ref()
         .and_then(|s| s.extra.get(SWRT_LOCKED_WHEELS_KEY))
         .and_then(|v| v.as_sequence())
-        .map(|seq| seq.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|seq| {
+            seq.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -390,7 +422,11 @@ impl RestoreCtx<'_> {
         let steps: Vec<(usize, &bundle::manifest::RawDep)> = match &lock {
             // With a lock: commands, then the lock, then wheels and files.
             Some(_) => {
-                let mut v: Vec<_> = raw.iter().enumerate().filter(|(_, d)| d.kind == "command").collect();
+                let mut v: Vec<_> = raw
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| d.kind == "command")
+                    .collect();
                 v.extend(
                     raw.iter()
                         .enumerate()
@@ -435,7 +471,10 @@ impl RestoreCtx<'_> {
                 self.log.note("the lock is empty");
                 return Ok(());
             }
-            self.install(step, vec!["--no-deps".into(), "-r".into(), lock_file.into()])
+            self.install(
+                step,
+                vec!["--no-deps".into(), "-r".into(), lock_file.into()],
+            )
         })
     }
 
@@ -443,9 +482,10 @@ impl RestoreCtx<'_> {
         let strings = || -> Vec<String> {
             match &dep.deps {
                 serde_yaml::Value::String(s) => vec![s.clone()],
-                serde_yaml::Value::Sequence(seq) => {
-                    seq.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
-                }
+                serde_yaml::Value::Sequence(seq) => seq
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
                 _ => Vec::new(),
             }
         };
@@ -481,17 +521,20 @@ impl RestoreCtx<'_> {
                     ) else {
                         continue;
                     };
-                    let from = files::confined(&self.workdir.join("files"), src).map_err(|source| {
-                        BuildError::Files {
+                    let from =
+                        files::confined(&self.workdir.join("files"), src).map_err(|source| {
+                            BuildError::Files {
+                                step: Box::new(step.clone()),
+                                source,
+                            }
+                        })?;
+                    let to =
+                        files::confined(self.env, dest).map_err(|source| BuildError::Files {
                             step: Box::new(step.clone()),
                             source,
-                        }
-                    })?;
-                    let to = files::confined(self.env, dest).map_err(|source| BuildError::Files {
-                        step: Box::new(step.clone()),
-                        source,
-                    })?;
-                    self.log.note(&format!("copy files/{src} -> {}", to.display()));
+                        })?;
+                    self.log
+                        .note(&format!("copy files/{src} -> {}", to.display()));
                     files::copy_tree(&from, &to).map_err(|source| BuildError::Files {
                         step: Box::new(step.clone()),
                         source,

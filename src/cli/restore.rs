@@ -7,8 +7,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::build::restore::{self, RestoreRequest, RestoreTarget};
 use crate::build::BackendKind;
+use crate::build::restore::{self, RestoreRequest, RestoreTarget};
 
 use super::Ctx;
 use super::build::{BackendArg, drive, report_build_error};
@@ -57,7 +57,11 @@ pub fn run(args: RestoreArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
             "restored {} into {}{}",
             outcome.name,
             outcome.env_path.display(),
-            if outcome.offline { " (offline, from the bundle's wheels)" } else { "" }
+            if outcome.offline {
+                " (offline, from the bundle's wheels)"
+            } else {
+                ""
+            }
         ));
     } else {
         ctx.out.info(&format!(

@@ -74,11 +74,7 @@ pub fn run(args: RunArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
     // exec only returns on failure.
     let err = cmd.exec();
     Err(anyhow::Error::new(
-        UserError::new(format!(
-            "cannot run `{}`: {err}",
-            program.to_string_lossy()
-        ))
-        .hint(format!(
+        UserError::new(format!("cannot run `{}`: {err}", program.to_string_lossy())).hint(format!(
             "is it installed in the runtime ({})?",
             env.join("bin").display()
         )),

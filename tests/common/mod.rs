@@ -209,7 +209,8 @@ pub fn write_wheel_with(
     for r in requires {
         metadata.push_str(&format!("Requires-Dist: {r}\n"));
     }
-    let wheel = "Wheel-Version: 1.0\nGenerator: swrt-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n";
+    let wheel =
+        "Wheel-Version: 1.0\nGenerator: swrt-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n";
     let mut entries: Vec<(String, Vec<u8>)> = files
         .iter()
         .map(|f| (f.path.to_owned(), f.content.as_bytes().to_vec()))
@@ -320,7 +321,10 @@ pub fn tree_snapshot(root: &Path, skip: &[&str]) -> Vec<(String, String)> {
                 out.push((format!("{rel}/"), String::new()));
                 walk(root, &path, skip, out);
             } else if meta.file_type().is_symlink() {
-                out.push((rel, format!("-> {}", fs::read_link(&path).unwrap().display())));
+                out.push((
+                    rel,
+                    format!("-> {}", fs::read_link(&path).unwrap().display()),
+                ));
             } else {
                 let bytes = fs::read(&path).unwrap();
                 out.push((rel, data_encoding::HEXLOWER.encode(&Sha256::digest(&bytes))));
@@ -390,7 +394,10 @@ pub fn bundle_members(bundle: &Path) -> Vec<String> {
 pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while !cond() {
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
