@@ -2,6 +2,8 @@
 //! offline from wheels the tests write themselves, the real binary, a
 //! temporary store.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::fs;

@@ -2,6 +2,8 @@
 //! by the real binary (or laid out as swcli 0.6.15 writes them), offline,
 //! verified against the lock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::fs;

@@ -35,12 +35,12 @@ use crate::spec::{self, Dependency, Diagnostic, LoadOptions, Mode, ResolvedSpec}
 use crate::store::{Store, StoreLock};
 
 use super::backend::{BackendKind, VenvBackend, env_python};
-use super::conda::build::{CONDA_PACKAGES_KEY, CondaBuild, relink as conda_relink};
-use super::relocate;
 use super::commit::{self, Committed};
+use super::conda::build::{CONDA_PACKAGES_KEY, CondaBuild, relink as conda_relink};
 use super::events::{BuildEvent, EventSink, Step};
 use super::log::{BuildLog, new_build_id};
 use super::process::{self, Invocation};
+use super::relocate;
 use super::venv::{ApplyPolicy, VenvBuild, run_step};
 use super::{BuildError, SpecInput};
 
@@ -257,9 +257,8 @@ fn build_inner(
             tree: &tree,
             env: &env,
             relink: &|staged: &Path, final_env: &Path| match spec.mode {
-                Mode::Venv => relocate::fix_prefix(staged, &env, final_env).map_err(
-                    BuildError::io(format!("relocating {}", staged.display())),
-                ),
+                Mode::Venv => relocate::fix_prefix(staged, &env, final_env)
+                    .map_err(BuildError::io(format!("relocating {}", staged.display()))),
                 Mode::Conda => {
                     conda_relink(&spec, staged, final_env, &req.paths.cache, &log, cancel)
                 }
