@@ -99,6 +99,7 @@ fn corpus_is_large_and_split_by_verdict() {
             assert!(err.error_count() >= 1, "{name}");
             for d in &err.diagnostics {
                 assert!(!d.message.is_empty(), "{name}");
+                assert!(d.hint.is_some(), "every error says what to do: {name}: {d}");
                 if d.severity == Severity::Error && d.line == 0 {
                     // Only whole-file problems may lack a position.
                     assert!(

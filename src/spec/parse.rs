@@ -593,7 +593,10 @@ impl Builder<'_> {
                             Severity::Error,
                             pos,
                             "alias to an unknown anchor".to_owned(),
-                            None,
+                            Some(
+                                "define the anchor (`&name`) before the alias (`*name`) uses it"
+                                    .to_owned(),
+                            ),
                         );
                         let null = self.scalar("", ScalarStyle::Plain, None, pos);
                         self.push_node(null, 0);
@@ -685,7 +688,10 @@ fn scan_error(file: &Path, err: &ScanError) -> Diagnostic {
     } else if info.contains("expected '-'") || info.contains("block sequence") {
         Some("list items of the same list must start at the same column".to_owned())
     } else {
-        None
+        Some(
+            "check the YAML around this place: indentation, quotes, and a space after each `:`"
+                .to_owned(),
+        )
     };
     Diagnostic {
         severity: Severity::Error,

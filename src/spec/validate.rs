@@ -421,7 +421,7 @@ impl Checker<'_> {
                     "expected a Python version such as \"3.11\", found {}",
                     node.type_name()
                 ),
-                None,
+                Some("write it like `python: \"3.11\"`".to_owned()),
             );
             return None;
         };
@@ -461,7 +461,7 @@ impl Checker<'_> {
                 node.pos,
                 path,
                 format!("Python {text} is newer than swcli 0.6.15 supports (3.7 to 3.11): swrt builds it, swcli would refuse this runtime.yaml"),
-                None,
+                Some("keep it if only swrt reads this file; use 3.11 or older to stay compatible with swcli".to_owned()),
             );
             Some(Spanned {
                 value: version,
@@ -607,7 +607,7 @@ impl Checker<'_> {
                 node.pos,
                 path,
                 format!("CUDA {value} is newer than swcli 0.6.15 supports (11.3 to 11.7): swrt accepts it, swcli would refuse this runtime.yaml"),
-                None,
+                Some("keep it if only swrt reads this file; use 11.3 to 11.7 to stay compatible with swcli".to_owned()),
             );
             return Some(value);
         }
@@ -1057,7 +1057,11 @@ impl Checker<'_> {
                     e.value.pos,
                     &key_path,
                     format!("`{key}` must not be empty"),
-                    None,
+                    Some(if key == "src" {
+                        "write a path relative to runtime.yaml's directory".to_owned()
+                    } else {
+                        "write a path inside the environment, such as `bin/tool`".to_owned()
+                    }),
                 );
                 None
             }
@@ -1117,7 +1121,12 @@ impl Checker<'_> {
         kind: FileKind,
     ) -> Option<SpecFile> {
         if rel.trim().is_empty() {
-            self.error(node.pos, path, "empty path", None);
+            self.error(
+                node.pos,
+                path,
+                "empty path",
+                Some("write a path relative to runtime.yaml's directory".to_owned()),
+            );
             return None;
         }
         if Path::new(rel).is_absolute() {
@@ -1146,7 +1155,10 @@ impl Checker<'_> {
                     node.pos,
                     path,
                     format!("`{rel}` is a directory, expected a file"),
-                    None,
+                    Some(
+                        "name a file here; a whole directory can be copied with `files:`"
+                            .to_owned(),
+                    ),
                 );
                 None
             }
