@@ -25,6 +25,8 @@ struct Fx {
     tmp: tempfile::TempDir,
     root: PathBuf,
     bin: String,
+    /// PATH of the shells and commands (fixed, so it can be compared).
+    path: String,
 }
 
 impl Fx {
@@ -42,6 +44,7 @@ impl Fx {
             tmp,
             root,
             bin: BIN.to_owned(),
+            path: BASE_PATH.to_owned(),
         }
     }
 
@@ -120,12 +123,20 @@ impl Fx {
     fn env(&self, cmd: &mut Command) {
         cmd.env_clear()
             .env("HOME", self.home())
-            .env("PATH", BASE_PATH)
+            .env("PATH", &self.path)
             .env("SWRT_ROOT", &self.root)
             .env("SWRT_CACHE_DIR", self.tmp.path().join("cache"))
             .env("TERM", "dumb")
             .env("LANG", "C.UTF-8")
             .current_dir(self.work());
+        if self.path != BASE_PATH {
+            // Builds need the machine's python and uv (pyenv shims need their root).
+            for var in ["PYENV_ROOT", "PYENV_VERSION"] {
+                if let Some(v) = std::env::var_os(var) {
+                    cmd.env(var, v);
+                }
+            }
+        }
     }
 
     /// The line that loads the integration in `shell`.
@@ -1288,4 +1299,76 @@ fn pin_warns_about_unknown_runtimes_and_unpin_points_at_the_pin_in_effect() {
 
     assert!(fx.swrt(&["unpin"]).status.success());
     assert!(!fx.work().join(".swrt-runtime").exists());
+}
+
+// ---- with real builds --------------------------------------------------------
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn latest_version(fx: &Fx) -> String {
+    let paths = swrt::paths::Paths::resolve(Some(&fx.root), None);
+    let r = swrt::store::RuntimeRef::parse("hello").unwrap();
+    swrt::store::Store::open(&paths)
+        .resolve(&r)
+        .unwrap()
+        .version
+}
+
+/// `swrt build` of the example, a pinned project, and in each shell: the
+/// prompt activates it (its `hello` command runs the env's python), then a
+/// rebuild started from that shell (through the `swrt` function) moves
+/// `latest`, and the next prompt moves the shell to the new version.
+#[test]
+fn real_build_activates_and_a_rebuild_moves_the_shell_along() {
+    let mut fx = Fx::new();
+    fx.path = std::env::var("PATH").unwrap();
+    let example = fx.tmp.path().join("hello");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/hello"),
+        &example,
+    );
+    let out = fx.swrt(&["build", example.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::write(fx.work().join(".swrt-runtime"), "hello\n").unwrap();
+    let script = example.join("scripts/hello.sh");
+    all_shells(|shell| {
+        let before = latest_version(&fx);
+        let q = |p: &Path| shell.syntax().quote(&p.to_string_lossy());
+        let mut s = String::new();
+        s.push_str(&show(shell, &["SWRT_ACTIVE"]));
+        s.push_str("hello\n");
+        // Any change to a file the runtime names makes a new version.
+        s.push_str(&format!(
+            "echo '# rebuilt from {shell}' >> {}\n",
+            q(&script)
+        ));
+        s.push_str(&format!("swrt build {} >/dev/null 2>&1\n", q(&example)));
+        s.push_str(prompt(shell));
+        s.push_str(&show(shell, &["SWRT_ACTIVE"]));
+        s.push_str("hello\n");
+        let out = fx.run(shell, &s);
+        let after = latest_version(&fx);
+        assert_ne!(before, after, "{shell}: the rebuild made no new version");
+        assert_eq!(
+            values(&out, "SWRT_ACTIVE"),
+            [format!("hello:{before}"), format!("hello:{after}")],
+            "{shell}"
+        );
+        assert_eq!(out.matches("hello, swrt").count(), 2, "{shell}: {out}");
+    });
 }
