@@ -13,10 +13,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
+use common::{TestEnv, bundle_member, write_simple_index, write_wheel};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use swrt::build::conda::{
@@ -743,4 +746,233 @@ fn swrt_lock_writes_the_conda_lock_without_a_host_interpreter() {
             file_url(&chan)
         )
     );
+}
+
+fn bundle_path(env: &TestEnv, name: &str, version: &str) -> PathBuf {
+    env.root
+        .join("self/runtime")
+        .join(name)
+        .join(&version[..2])
+        .join(format!("{version}.swrt"))
+}
+
+/// `swrt build` of a conda-mode runtime.yaml: a file:// channel with the
+/// python stand-in, `conda:` packages, a conda.yaml with a `pip:` list, `pip:`
+/// items from a file index and a wheel, all installed with the prefix's own
+/// Python; then the env works from its place in the store, the bundle holds
+/// `conda-sw-lock.yaml`, the condarc and the exact package URLs, and a
+/// rebuild changes nothing.
+#[test]
+fn swrt_build_makes_a_conda_runtime_with_pip_items() {
+    let env = TestEnv::new();
+    let chan = env.path("chan");
+    let python = python_standin();
+    let py_version = python.version.clone();
+    let xy: String = py_version.split('.').take(2).collect::<Vec<_>>().join(".");
+    let mut pkgs = basic_packages();
+    pkgs.push(python);
+    write_channel(&chan, &pkgs);
+
+    let dir = env.path("project");
+    let index_src = env.path("index-src");
+    let gamma = write_wheel(&index_src, "gamma", "1.0", &[]);
+    let epsilon = write_wheel(&index_src, "epsilon", "3.1", &[]);
+    let index = write_simple_index(&env.path("index"), &[gamma, epsilon]);
+    write_wheel(&dir.join("wheels"), "delta", "0.5", &[]);
+    std::fs::write(
+        dir.join("conda.yaml"),
+        "name: ignored\ndependencies:\n  - pkgb\n  - pip:\n    - epsilon==3.1\n",
+    )
+    .unwrap();
+    let yaml = format!(
+        r#"name: condademo
+mode: conda
+environment:
+  python: "{xy}"
+configs:
+  conda:
+    channels:
+      - {chan}
+    condarc:
+      default_threads: 2
+  pip:
+    index_url: file://{index}
+dependencies:
+  - conda:
+      - pkga<2
+  - conda.yaml
+  - pip:
+      - gamma==1.0
+  - wheels:
+      - wheels/delta-0.5-py3-none-any.whl
+"#,
+        chan = file_url(&chan),
+        index = index.display(),
+    );
+    std::fs::write(dir.join("runtime.yaml"), yaml).unwrap();
+    let spec = dir.join("runtime.yaml");
+
+    let out = env
+        .swrt()
+        .args(["build", "-y"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let version = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(version.len(), 40, "{version}");
+
+    let prefix = env
+        .root
+        .join("self/workdir/runtime/condademo")
+        .join(&version[..2])
+        .join(&version)
+        .join("export/conda");
+    let probe = Command::new(prefix.join("bin/python"))
+        .args(["-c", "import gamma, delta, epsilon, sys; print(sys.prefix)"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        probe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    assert_eq!(
+        Path::new(String::from_utf8(probe.stdout).unwrap().trim()),
+        prefix
+    );
+    // Conda's files name the final prefix, not the staging one.
+    let where_txt = std::fs::read_to_string(prefix.join("share/pkga/where.txt")).unwrap();
+    assert_eq!(
+        where_txt,
+        format!("installed at {}/share\n", prefix.display())
+    );
+    let activate = std::fs::read_to_string(prefix.join("bin/activate")).unwrap();
+    assert!(activate.contains(&*prefix.to_string_lossy()), "{activate}");
+    let specs: Vec<String> = read_prefix(&prefix)
+        .unwrap()
+        .iter()
+        .map(|p| p.spec())
+        .collect();
+    assert_eq!(
+        specs,
+        [
+            "pkga=1.0=h0_0".to_owned(),
+            "pkgb=1.0=h0_0".to_owned(),
+            format!("python={py_version}=swrt_standin_0"),
+        ]
+    );
+
+    let bundle = bundle_path(&env, "condademo", &version);
+    let lock = bundle_member(&bundle, "dependencies/.starwhale/lock/conda-sw-lock.yaml").unwrap();
+    let body: String = lock.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    assert_eq!(
+        body,
+        format!(
+            "name: condademo\nchannels:\n- {}\ndependencies:\n- pkga=1.0=h0_0\n- pkgb=1.0=h0_0\n- python={py_version}=swrt_standin_0\n- pip:\n  - epsilon==3.1\n  - gamma==1.0\n",
+            file_url(&chan)
+        )
+    );
+    assert!(
+        bundle_member(&bundle, "configs/condarc")
+            .unwrap()
+            .contains("default_threads: 2")
+    );
+    let manifest: serde_yaml::Value =
+        serde_yaml::from_str(&bundle_member(&bundle, "_manifest.yaml").unwrap()).unwrap();
+    assert_eq!(manifest["environment"]["mode"].as_str(), Some("conda"));
+    let packages = manifest["swrt"]["conda_packages"].as_sequence().unwrap();
+    assert_eq!(packages.len(), 3);
+    for p in packages {
+        assert!(p["url"].as_str().unwrap().starts_with(&file_url(&chan)));
+        assert_eq!(p["sha256"].as_str().unwrap().len(), 64);
+    }
+
+    // Restore rebuilds the env from the bundle alone: the exact conda
+    // packages, then the lock's pip section, then the wheel; verified.
+    std::fs::remove_dir_all(&prefix).unwrap();
+    let restored = env.swrt().args(["restore", "condademo"]).output().unwrap();
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let probe = Command::new(prefix.join("bin/python"))
+        .args(["-c", "import gamma, delta, epsilon, sys; print(sys.prefix)"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        probe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    assert_eq!(
+        Path::new(String::from_utf8(probe.stdout).unwrap().trim()),
+        prefix
+    );
+    let again: Vec<String> = read_prefix(&prefix)
+        .unwrap()
+        .iter()
+        .map(|p| p.spec())
+        .collect();
+    assert_eq!(again, specs);
+    let where_txt = std::fs::read_to_string(prefix.join("share/pkga/where.txt")).unwrap();
+    assert_eq!(
+        where_txt,
+        format!("installed at {}/share\n", prefix.display())
+    );
+
+    // Same inputs, same lock: no new version.
+    let again = env
+        .swrt()
+        .args(["build", "-y"])
+        .arg(&spec)
+        .output()
+        .unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(String::from_utf8(again.stdout).unwrap().trim(), version);
+}
+
+/// A conda-mode build whose request cannot be solved fails with the
+/// solver's explanation and a hint, exit code 1, and leaves no version.
+#[test]
+fn swrt_build_explains_an_unsolvable_conda_runtime() {
+    let env = TestEnv::new();
+    let chan = env.path("chan");
+    // The solve fails before anything runs, so python need not work here.
+    let mut pkgs = basic_packages();
+    pkgs.push(Pkg::noarch("python", "3.11.0", &[]));
+    write_channel(&chan, &pkgs);
+    let dir = env.path("project");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("runtime.yaml"),
+        format!(
+            "name: nosolve\nmode: conda\nenvironment:\n  python: \"3.11\"\nconfigs:\n  conda:\n    channels: [{}]\ndependencies:\n  - conda: [pkgd, pkga<2]\n",
+            file_url(&chan)
+        ),
+    )
+    .unwrap();
+    let out = env
+        .swrt()
+        .args(["build", "-y"])
+        .arg(dir.join("runtime.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot be installed together"), "{stderr}");
+    assert!(stderr.contains("pkgd"), "{stderr}");
+    assert!(stderr.contains("hint:"), "{stderr}");
+    assert!(!env.root.join("self/runtime/nosolve").exists());
 }

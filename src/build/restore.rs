@@ -30,6 +30,8 @@ use crate::store::{RuntimeRef, Store, atomic};
 use super::BuildError;
 use super::backend::{BackendKind, VenvBackend};
 use super::commit::RESTORE_STATUS_FILE;
+use super::conda::build::CONDA_LOCK_FILE;
+use super::conda::restore as conda_restore;
 use super::events::{BuildEvent, EventSink, Step};
 use super::files;
 use super::lock;
@@ -76,7 +78,7 @@ pub struct RestoreOutcome {
 
 /// Whether the env at `env` was restored (or built) completely.
 pub fn env_is_usable(env: &Path) -> bool {
-    env.join("pyvenv.cfg").is_file()
+    (env.join("pyvenv.cfg").is_file() || env.join("conda-meta").is_dir())
         && fs::read_to_string(env.join(RESTORE_STATUS_FILE)).is_ok_and(|s| s.trim() == "success")
 }
 
@@ -186,7 +188,7 @@ fn restore_inner(
     } else {
         manifest.mode()
     };
-    if mode != "venv" {
+    if mode != "venv" && mode != "conda" {
         return Err(BuildError::UnsupportedMode {
             mode: mode.to_owned(),
         });
@@ -239,9 +241,16 @@ fn restore_inner(
     let python: PythonVersion = manifest.environment.python.parse().map_err(|e: String| {
         BuildError::Other(format!("environment.python in the manifest: {e}"))
     })?;
-    let interpreter = find_interpreter(python).map_err(|_| BuildError::NoInterpreter {
-        python: python.to_string(),
-    })?;
+    // A conda prefix brings its own Python.
+    let interpreter = if mode == "conda" {
+        None
+    } else {
+        Some(
+            find_interpreter(python).map_err(|_| BuildError::NoInterpreter {
+                python: python.to_string(),
+            })?,
+        )
+    };
     let backend = VenvBackend::select(req.backend, &req.paths.cache)?;
     let run_commands = req.run_commands
         || env_vars::flag(env_vars::SW_RUNTIME_FORCE_RUN_COMMAND)
@@ -273,10 +282,17 @@ fn restore_inner(
         fs::create_dir_all(&tmp_env)
             .map_err(BuildError::io(format!("creating {}", tmp_env.display())))?;
         mark(&tmp_env, "restoring")?;
-        ctx.run(
-            step,
-            &backend.create_env_in_place(&interpreter.path, &tmp_env),
-        )
+        match &interpreter {
+            Some(interp) => ctx.run(step, &backend.create_env_in_place(&interp.path, &tmp_env)),
+            None => conda_restore::CondaRestore {
+                env: &tmp_env,
+                final_prefix: &env,
+                cache: &req.paths.cache,
+                log: &log,
+                cancel,
+            }
+            .install_packages(&manifest),
+        }
     })?;
     ctx.install_all(&manifest)?;
     if let Some(lock_text) = lock_text(&workdir, &manifest) {
@@ -339,13 +355,16 @@ fn lock_path(workdir: &Path, manifest: &Manifest) -> Option<PathBuf> {
     manifest
         .lock_members()
         .into_iter()
-        .filter(|m| m.ends_with(lock::VENV_LOCK_FILE))
+        .filter(|m| m.ends_with(lock::VENV_LOCK_FILE) || m.ends_with(CONDA_LOCK_FILE))
         .map(|m| workdir.join(m))
         .find(|p| p.is_file())
 }
 
 fn lock_text(workdir: &Path, manifest: &Manifest) -> Option<String> {
-    fs::read_to_string(lock_path(workdir, manifest)?).ok()
+    let path = lock_path(workdir, manifest)?;
+    let text = fs::read_to_string(&path).ok()?;
+    // What pip installed: a conda lock's `pip:` section.
+    conda_restore::pip_lock_text(&path, &text)
 }
 
 /// Index options for every install: the manifest's pip configs with the
@@ -465,6 +484,11 @@ impl RestoreCtx<'_> {
 
     fn install_lock(&self, lock_file: &Path) -> Result<(), BuildError> {
         run_step(self.log, Step::InstallLock, |step| {
+            let text = fs::read_to_string(lock_file)
+                .map_err(BuildError::io(format!("reading {}", lock_file.display())))?;
+            // A conda lock's `pip:` section, as a requirements file.
+            let conda_pip = conda_restore::pip_requirements_file(lock_file, &text)?;
+            let lock_file = conda_pip.as_deref().unwrap_or(lock_file);
             let text = fs::read_to_string(lock_file)
                 .map_err(BuildError::io(format!("reading {}", lock_file.display())))?;
             if lock::requirements(&text).is_empty() {
