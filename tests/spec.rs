@@ -691,6 +691,22 @@ fn cli_bad_spec_exits_1_with_every_error() {
 }
 
 #[test]
+fn cli_json_failure_lists_the_diagnostics_as_data() {
+    let home = tempfile::tempdir().unwrap();
+    let file = corpus_dir().join("invalid_three_mistakes.yaml");
+    let out = swrt(home.path(), &["spec", "--json", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["error_count"], 3);
+    let first = &value["diagnostics"][0];
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["line"], 3);
+    assert_eq!(first["column"], 11);
+    assert_eq!(first["key_path"], "environment.python");
+    assert!(first["hint"].as_str().unwrap().contains("\"3.10\""));
+}
+
+#[test]
 fn cli_color_always_shows_a_snippet_with_a_caret() {
     let home = tempfile::tempdir().unwrap();
     let file = corpus_dir().join("invalid_python_310_float.yaml");

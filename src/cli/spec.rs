@@ -1,6 +1,7 @@
 //! `swrt spec [PATH|DIR]`: check a runtime.yaml and print what it resolves
 //! to (YAML, or JSON with `--json`) on stdout; warnings and errors go to
-//! stderr with their place in the file.
+//! stderr with their place in the file. With `--json`, a failing spec also
+//! puts its diagnostics on stdout as JSON.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -34,6 +35,17 @@ pub fn run(args: SpecArgs, ctx: &Ctx) -> anyhow::Result<()> {
         Ok(loaded) => loaded,
         Err(err) => {
             diagnostics::print_spec_error(&err, opts, ctx.out.quiet);
+            if ctx.global.json {
+                // Editors and scripts get the problems as data too.
+                let report = serde_json::json!({
+                    "file": err.file,
+                    "error_count": err.error_count(),
+                    "diagnostics": err.diagnostics,
+                });
+                let mut stdout = std::io::stdout().lock();
+                writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
+                stdout.flush()?;
+            }
             return Err(err.into());
         }
     };
