@@ -7,13 +7,18 @@
 # (pip download); every run after that is offline. Needs hyperfine, uv,
 # python3.11 and a built swrt (default: the debug binary; SWRT=... overrides).
 #
-#   bash bench/build.sh            # prints a markdown table per comparison
+#   bash bench/build.sh                          # prints a markdown table per comparison
+#   UV=$(pyenv which uv) PYTHON=$(pyenv which python3.11) bash bench/build.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BENCH_CACHE=${BENCH_CACHE:-$HOME/.cache/swrt-bench}
 WHEELS=$BENCH_CACHE/wheels
 PYTHON=${PYTHON:-python3.11}
+# The uv both sides use. Behind a pyenv shim every call costs ~0.2 s more,
+# so pass the real binary (UV=$(pyenv which uv)) for tool-to-tool figures.
+UV=${UV:-$(command -v uv)}
+export SWRT_UV=$UV
 RUNS=${RUNS:-10}
 PKGS=(requests six packaging attrs click colorama tomli typing-extensions
       pyparsing python-dateutil pytz idna certifi urllib3 charset-normalizer)
@@ -51,7 +56,7 @@ YAML
 
 echo "wheels: $(ls "$WHEELS"/*.whl | wc -l) in $WHEELS"
 echo "swrt:   $SWRT ($("$SWRT" --version))"
-echo "uv:     $(uv --version)"
+echo "uv:     $UV ($("$UV" --version))"
 echo
 
 # Warm the uv cache (and the store) once.
@@ -61,7 +66,7 @@ hyperfine --warmup 1 --runs "$RUNS" --export-markdown "$WORK/full.md" \
     -n "swrt build --no-cache (uv)" \
     "$SWRT build --quiet --no-cache --backend uv $PROJECT" \
     -n "uv venv && uv pip install" \
-    "rm -rf $WORK/raw && uv venv --quiet --python $PYTHON $WORK/raw && uv pip install --quiet --python $WORK/raw/bin/python -r $PROJECT/requirements.txt"
+    "rm -rf $WORK/raw && $UV venv --quiet --python $PYTHON $WORK/raw && $UV pip install --quiet --python $WORK/raw/bin/python -r $PROJECT/requirements.txt"
 cat "$WORK/full.md"
 echo
 

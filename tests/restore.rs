@@ -182,7 +182,7 @@ fn a_second_machine_restores_offline_from_a_bundle_with_all_deps(#[case] backend
     // Commands do not run at restore without the flag.
     assert!(!p.marker.exists());
 
-    // Restoring again is a no-op; --force rebuilds.
+    // Restoring again is a no-op.
     let out = second
         .swrt()
         .args(["restore", dir.to_str().unwrap()])
@@ -190,6 +190,36 @@ fn a_second_machine_restores_offline_from_a_bundle_with_all_deps(#[case] backend
         .unwrap();
     ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("already restored"));
+
+    // The same through the store: export on the first machine, import on a
+    // third, and `swrt run` restores on demand, still with no index.
+    if backend != "uv" {
+        return;
+    }
+    let third = TestEnv::new();
+    let file = first.path("portable.swrt");
+    ok(&first
+        .swrt()
+        .args(["export", "portable", "-o"])
+        .arg(&file)
+        .output()
+        .unwrap());
+    ok(&third.swrt().arg("import").arg(&file).output().unwrap());
+    let out = third
+        .swrt()
+        .args([
+            "run",
+            "portable",
+            "--",
+            "python",
+            "-c",
+            "import alpha, gamma, delta, sys; print(sys.prefix)",
+        ])
+        .output()
+        .unwrap();
+    let prefix = PathBuf::from(ok(&out));
+    assert!(prefix.starts_with(&third.root), "{}", prefix.display());
+    assert_eq!(frozen(&prefix), LOCK_BODY);
 }
 
 #[test]

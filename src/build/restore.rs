@@ -10,9 +10,13 @@
 //! runs with `--no-index`, so no index is needed at all. Finally the env is
 //! frozen and compared with the lock: any difference fails the restore.
 //!
-//! The env's `.runtime_restore_status` (swcli's file) reads `restoring`
-//! while work is in progress, then `success` or `failed`, so a half-restored
-//! env is never taken for a usable one. starwhale itself is never installed.
+//! The env is made beside its final place (`export/.restoring-*/<mode>`,
+//! same basename), its `.runtime_restore_status` (swcli's file) reading
+//! `restoring` while work is in progress; only a complete, verified env is
+//! marked `success`, has its prefix rewritten (`relocate`) and is renamed
+//! into place, the previous env moving aside. A failed or interrupted
+//! restore thus leaves whatever was there before, and a half-restored env is
+//! never found at the final path. starwhale itself is never installed.
 
 use std::ffi::OsString;
 use std::fs;
