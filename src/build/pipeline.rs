@@ -86,6 +86,8 @@ pub struct BuildOutcome {
     pub fingerprint: String,
     /// Spec warnings, for the caller to show.
     pub warnings: Vec<Diagnostic>,
+    /// The runtime.yaml's text, for snippets in those warnings.
+    pub source_text: String,
 }
 
 /// Runs a build. Sends `BuildEvent`s to `events`; `cancel` stops it (the
@@ -170,6 +172,7 @@ fn build_inner(
             log_path: Some(log.path().to_owned()),
             fingerprint: key,
             warnings: loaded.warnings,
+            source_text: loaded.source_text,
         });
     }
 
@@ -284,6 +287,7 @@ fn build_inner(
         log_path: Some(log.path().to_owned()),
         fingerprint: key,
         warnings: loaded.warnings,
+        source_text: loaded.source_text,
     })
 }
 

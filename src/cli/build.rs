@@ -78,9 +78,12 @@ pub fn run(args: BuildArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Ok(outcome) => outcome,
         Err(err) => return report_build_error(err, ctx),
     };
-    for w in &outcome.warnings {
-        ctx.out.warning(&w.to_string());
-    }
+    super::diagnostics::print_warnings(
+        &outcome.warnings,
+        &outcome.source_text,
+        super::spec::render_options(ctx),
+        ctx.out.quiet,
+    );
     if outcome.up_to_date {
         ctx.out.info(&format!(
             "{}:{} is up to date (nothing changed since it was built)",
@@ -194,16 +197,17 @@ pub(super) fn report_build_error(err: BuildError, ctx: &Ctx) -> anyhow::Result<E
             message.push_str(line);
         }
     }
+    if let BuildError::Spec(spec) = err {
+        // The spec's own renderer: file, line, column, key path, snippet, hint.
+        super::diagnostics::print_spec_error(
+            &spec,
+            super::spec::render_options(ctx),
+            ctx.out.quiet,
+        );
+        return Err(spec.into());
+    }
     let mut user = UserError::new(message);
     match &err {
-        BuildError::Spec(spec) => {
-            // The spec's own diagnostics carry file, line, key path and hint.
-            let mut text = String::new();
-            for d in &spec.diagnostics {
-                text.push_str(&format!("\n  {d}"));
-            }
-            user.message.push_str(&text);
-        }
         BuildError::NoInterpreter { python } => {
             user = user.hint(format!(
                 "install Python {python} (e.g. `uv python install {python}`) or change environment.python"
