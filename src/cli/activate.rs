@@ -65,13 +65,19 @@ pub(super) fn user_error(err: ShellError) -> anyhow::Error {
 
 /// The error for `activate`/`deactivate` run without the shell function.
 pub(super) fn not_hooked(verb: &str) -> anyhow::Error {
-    anyhow::Error::new(
-        UserError::new(format!(
-            "`swrt {verb}` changes the current shell, which needs the shell integration"
-        ))
-        .hint("load it with `eval \"$(swrt hook bash)\"` (zsh the same; fish: `swrt hook fish | source`), or once for all with `swrt init bash`")
-        .hint(format!("or change every shell with `swrt {verb} --global`")),
-    )
+    let mut err = UserError::new(format!(
+        "`swrt {verb}` changes the current shell, which needs the shell integration"
+    ));
+    if env_vars::get(env_vars::SWRT_SESSION).is_some() {
+        // The hook is loaded, so the shell function was bypassed: options
+        // before the subcommand, or the binary called by its path.
+        err = err.hint(format!(
+            "the integration is loaded here: type `swrt {verb} ...` with options after `{verb}`, not `command swrt` or the binary's path"
+        ));
+    } else {
+        err = err.hint("load it with `eval \"$(swrt hook bash)\"` (zsh the same; fish: `swrt hook fish | source`), or once for all with `swrt init bash`");
+    }
+    anyhow::Error::new(err.hint(format!("or change every shell with `swrt {verb} --global`")))
 }
 
 /// The session of the calling shell, set by the hook.
