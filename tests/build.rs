@@ -580,3 +580,52 @@ fn the_readme_example_builds_offline() {
         .unwrap();
     assert_eq!(ok(&hello), "hello, swrt");
 }
+
+#[test]
+fn the_pipeline_serves_as_the_watchers_rebuild() {
+    use swrt::build::rebuild::PipelineRebuild;
+    use swrt::watch::{Rebuild, RebuildRequest, RebuildResult};
+    let env = TestEnv::new();
+    let example_dir = env.path("hello");
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/hello"))
+        .arg(&example_dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let example = example_dir.join("runtime.yaml");
+    let rebuild = PipelineRebuild {
+        paths: swrt::paths::Paths {
+            root: env.root.clone(),
+            project: "self".to_owned(),
+            cache: env.cache.clone(),
+        },
+    };
+    let request = RebuildRequest {
+        spec: example,
+        name: "hello".to_owned(),
+    };
+    let lines = std::sync::Mutex::new(Vec::new());
+    let progress = |l: String| lines.lock().unwrap().push(l);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let first = rebuild.rebuild(&request, &cancel, &progress);
+    let RebuildResult::Built { name, version } = first else {
+        panic!("{first:?}");
+    };
+    assert_eq!(name, "hello");
+    assert!(lines.lock().unwrap().iter().any(|l| l == "==> lock"));
+    let again = rebuild.rebuild(&request, &cancel, &progress);
+    assert_eq!(again, RebuildResult::UpToDate { name, version });
+    // A changed input with the token already cancelled: nothing is built.
+    fs::write(
+        example_dir.join("scripts/hello.sh"),
+        "#!/bin/sh\necho changed\n",
+    )
+    .unwrap();
+    cancel.cancel();
+    assert_eq!(
+        rebuild.rebuild(&request, &cancel, &progress),
+        RebuildResult::Cancelled
+    );
+}

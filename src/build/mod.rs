@@ -25,6 +25,7 @@ pub mod lock_only;
 pub mod log;
 pub mod pipeline;
 pub mod process;
+pub mod rebuild;
 pub mod relocate;
 pub mod restore;
 pub mod venv;
