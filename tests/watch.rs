@@ -7,7 +7,11 @@
 //! releases it; the real build pipeline behind `swrt watch` is covered by the
 //! end-to-end test in tests/watch_e2e.rs.
 
+mod common;
+
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -317,4 +321,145 @@ fn polling_fallback_sees_changes_too() {
     write(&h.path("requirements.txt"), "six\nattrs\n");
     assert!(matches!(h.wait_finished(2), RebuildResult::Built { .. }));
     h.stop();
+}
+
+/// Lines of a child's stdout, read on a thread so the test can wait on them
+/// with a deadline.
+fn line_reader(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn wait_line(rx: &mpsc::Receiver<String>, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if pred(&line) => return line,
+            Ok(_) => continue,
+            Err(_) => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
+fn host_python_version() -> String {
+    let out = Command::new("python3")
+        .args(["-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// `swrt watch` running, a bash with the hook active on the runtime; adding a
+/// package to runtime.yaml makes it importable at that bash's next prompt.
+#[test]
+fn watch_rebuild_reaches_a_hooked_bash_at_its_next_prompt() {
+    let env = common::TestEnv::new();
+    let wheels = env.path("wheels");
+    let a = common::write_wheel(&wheels, "watch-pkg-a", "1.0", &[]);
+    let b = common::write_wheel(&wheels, "watch-pkg-b", "2.0", &[]);
+    let index = common::write_simple_index(&env.path("index"), &[a, b]);
+    let project = env.path("project");
+    std::fs::create_dir_all(&project).unwrap();
+    let base = format!(
+        "name: e2e\nmode: venv\nenvironment:\n  python: \"{}\"\nconfigs:\n  pip:\n    index_url: file://{}\ndependencies:\n  - pip:\n      - watch-pkg-a\n",
+        host_python_version(),
+        index.display()
+    );
+    write(&project.join("runtime.yaml"), &base);
+
+    let mut watcher = env.swrt();
+    watcher
+        .args(["--json", "watch", "--debounce-ms", "100"])
+        .arg(&project)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut watcher = watcher.spawn().unwrap();
+    let events = line_reader(&mut watcher);
+    let first = wait_line(&events, "the first build", |l| {
+        l.contains("\"build_finished\"") && !l.contains("cancelled")
+    });
+    assert!(first.contains("\"built\""), "{first}");
+
+    let fifo = env.path("go");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let bin = env!("CARGO_BIN_EXE_swrt");
+    let script = format!(
+        r#"eval "$('{bin}' hook bash)"
+swrt activate e2e
+__swrt_prompt
+python -c 'import watch_pkg_a' && echo A-OK
+python -c 'import watch_pkg_b' 2>/dev/null && echo B-EARLY || echo B-MISSING
+echo READY
+read -r _ < '{fifo}'
+__swrt_prompt
+python -c 'import watch_pkg_b; print("B-OK", watch_pkg_b.VERSION)'
+echo "ACTIVE=$SWRT_ACTIVE"
+"#,
+        fifo = fifo.display()
+    );
+    let mut bash = Command::new("bash");
+    bash.args(["--noprofile", "--norc", "-c", &script])
+        .env_clear()
+        .env("HOME", &env.home)
+        .env("SWRT_ROOT", &env.root)
+        .env("SWRT_CACHE_DIR", &env.cache)
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("TERM", "dumb")
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(root) = std::env::var_os("PYENV_ROOT") {
+        bash.env("PYENV_ROOT", root);
+    }
+    let mut bash = bash.spawn().unwrap();
+    let shell_out = line_reader(&mut bash);
+    let mut seen = Vec::new();
+    let ready = wait_line(&shell_out, "the shell to be ready", |l| {
+        l == "READY" || l == "A-OK" || l.starts_with("B-")
+    });
+    seen.push(ready);
+    while seen.last().map(String::as_str) != Some("READY") {
+        seen.push(wait_line(&shell_out, "READY", |_| true));
+    }
+    assert_eq!(seen, ["A-OK", "B-MISSING", "READY"]);
+
+    write(
+        &project.join("runtime.yaml"),
+        &format!("{base}      - watch-pkg-b\n"),
+    );
+    let second = wait_line(&events, "the rebuild", |l| {
+        l.contains("\"build_finished\"") && !l.contains("cancelled")
+    });
+    assert!(second.contains("\"built\""), "{second}");
+    let version: serde_json::Value = serde_json::from_str(&second).unwrap();
+    let version = version["version"].as_str().unwrap().to_owned();
+
+    // The shell's next prompt.
+    std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let b_ok = wait_line(&shell_out, "the package in the shell", |l| {
+        l.starts_with("B-OK")
+    });
+    assert_eq!(b_ok, "B-OK 2.0");
+    let active = wait_line(&shell_out, "ACTIVE", |l| l.starts_with("ACTIVE="));
+    assert_eq!(active, format!("ACTIVE=e2e:{version}"));
+    assert!(bash.wait().unwrap().success());
+
+    // SIGTERM ends the watcher cleanly.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(watcher.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(watcher.wait().unwrap().success());
 }

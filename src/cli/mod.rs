@@ -6,7 +6,7 @@
 //! input was wrong (bad spec, unknown runtime), 2 anything unexpected.
 
 mod activate;
-mod build;
+pub(crate) mod build;
 mod completions;
 mod deactivate;
 pub mod diagnostics;
@@ -34,6 +34,7 @@ mod remove;
 mod tag;
 mod tui;
 mod unpin;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -136,6 +137,8 @@ pub enum Command {
     Hook(hook::HookArgs),
     /// Add the shell integration to the shell's rc file.
     Init(init::InitArgs),
+    /// Rebuild in the background when runtime.yaml or a file it names changes.
+    Watch(watch::WatchArgs),
     /// Shell code for the prompt hook (called by the integration).
     #[command(hide = true)]
     HookEnv(hook_env::HookEnvArgs),
@@ -216,6 +219,7 @@ fn run(command: Command, ctx: &Ctx) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::run(args, ctx).map(|()| ExitCode::SUCCESS),
         Command::Hook(args) => hook::run(args).map(|()| ExitCode::SUCCESS),
         Command::Init(args) => init::run(args, ctx).map(|()| ExitCode::SUCCESS),
+        Command::Watch(args) => watch::run(args, ctx),
         Command::HookEnv(args) => hook_env::run(args, ctx).map(|()| ExitCode::SUCCESS),
     }
     .or_else(|e| output::ok_on_broken_pipe(e, ctx))
