@@ -595,13 +595,11 @@ fn the_pipeline_serves_as_the_watchers_rebuild() {
         .unwrap();
     assert!(status.success());
     let example = example_dir.join("runtime.yaml");
-    let rebuild = PipelineRebuild {
-        paths: swrt::paths::Paths {
-            root: env.root.clone(),
-            project: "self".to_owned(),
-            cache: env.cache.clone(),
-        },
-    };
+    let rebuild = PipelineRebuild::new(swrt::paths::Paths {
+        root: env.root.clone(),
+        project: "self".to_owned(),
+        cache: env.cache.clone(),
+    });
     let request = RebuildRequest {
         spec: example,
         name: "hello".to_owned(),

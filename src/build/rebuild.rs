@@ -10,12 +10,31 @@ use crate::watch::{Rebuild, RebuildRequest, RebuildResult};
 
 use super::events::{BuildEvent, EventSink, Stream};
 use super::pipeline::{self, BuildRequest};
-use super::{BuildError, SpecInput};
+use super::{BackendKind, BuildError, SpecInput};
 
-/// Rebuilds with the default options (`swrt build DIR`) into `paths`.
+/// Rebuilds into `paths` with the options of `swrt build` that make sense
+/// for every rebuild of a watch (`swrt watch --backend/-t/--run-commands/
+/// --download-all-deps`).
 #[derive(Debug, Clone)]
 pub struct PipelineRebuild {
     pub paths: Paths,
+    pub backend: Option<BackendKind>,
+    pub tags: Vec<String>,
+    pub run_commands: bool,
+    pub download_all_deps: bool,
+}
+
+impl PipelineRebuild {
+    /// The defaults of `swrt build DIR`.
+    pub fn new(paths: Paths) -> PipelineRebuild {
+        PipelineRebuild {
+            paths,
+            backend: None,
+            tags: Vec::new(),
+            run_commands: false,
+            download_all_deps: false,
+        }
+    }
 }
 
 impl Rebuild for PipelineRebuild {
@@ -30,11 +49,11 @@ impl Rebuild for PipelineRebuild {
                 path: request.spec.clone(),
                 name: None,
             },
-            tags: Vec::new(),
+            tags: self.tags.clone(),
             no_cache: false,
-            backend: None,
-            download_all_deps: false,
-            run_commands: false,
+            backend: self.backend,
+            download_all_deps: self.download_all_deps,
+            run_commands: self.run_commands,
             no_wait: false,
             paths: self.paths.clone(),
         };

@@ -12,7 +12,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 
-use crate::watch::{self, PipelineRebuild, RebuildResult, WatchEvent, WatchOptions};
+use crate::build::rebuild::PipelineRebuild;
+use crate::watch::{self, RebuildResult, WatchEvent, WatchOptions};
 
 use super::Ctx;
 use super::build::BackendArg;

@@ -16,7 +16,6 @@
 //! implementation (the real build pipeline in the binary), so this module
 //! never prints and never touches the store directly.
 
-mod pipeline;
 mod supervisor;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,7 +31,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::spec::{self, LoadOptions};
 
-pub use pipeline::PipelineRebuild;
 pub use supervisor::RebuildRequest;
 
 /// How long a burst of file events must be quiet before it is acted on.
