@@ -95,7 +95,7 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> 
             }
         }
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let line = |cells: Vec<&str>| {
         let last = cells.len().saturating_sub(1);
         let mut s = String::new();
@@ -112,6 +112,7 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> 
     for row in rows {
         writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
     }
+    out.flush()?;
     Ok(())
 }
 
