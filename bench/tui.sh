@@ -17,7 +17,7 @@ import io, os, pty, select, signal, statistics, subprocess, sys, tarfile, time, 
 
 swrt, work = sys.argv[1], sys.argv[2]
 root = os.path.join(work, "root")
-NAMES, VERSIONS = 100, 100
+NAMES, VERSIONS = int(os.environ.get("BENCH_NAMES", 100)), int(os.environ.get("BENCH_VERSIONS", 100))
 
 # ---- a store of NAMES × VERSIONS bundles ---------------------------------
 B32 = "abcdefghijklmnopqrstuvwxyz234567"
@@ -50,8 +50,9 @@ for n in range(NAMES):
                 info = tarfile.TarInfo(path)
                 info.size = len(data)
                 tar.addfile(info, io.BytesIO(data))
-        tags.append(f"  v{v + 1}: {ver}")
-        versions.append(f"  {ver}: {{}}")
+        tags.append(f"  v{v}: {ver}")
+        last = v == VERSIONS - 1
+        versions.append(f"  {ver}: {{v{v}: true{', latest: true' if last else ''}}}")
     tags.append(f"  latest: {ver}")
     with open(os.path.join(base, "_manifest.yaml"), "w") as f:
         f.write(f"name: {name}\ntyp: runtime\ntags:\n" + "\n".join(tags) + "\nversions:\n" + "\n".join(versions) + "\n")
@@ -98,7 +99,7 @@ def rss_kib(pid):
 
 pid, fd, t0 = start()
 first = wait_for(fd, b"runtimes") - t0
-full = wait_for(fd, b"100 runtimes, 10000 versions") - t0
+full = wait_for(fd, b"rt000") - t0  # only there once the store is read
 
 keys = []
 buf.clear()
@@ -112,13 +113,23 @@ for ch in "rt05":
     os.write(fd, ch.encode())
     keys.append(wait_for(fd, (ch + "\u258f").encode()) - t)
 rss = rss_kib(pid)
-os.write(fd, b"\x1b")  # leave the prompt
+# Enter leaves the prompt (Esc followed at once by q would read as Alt-q).
+os.write(fd, b"\r")
 os.write(fd, b"q")
 _, status = os.waitpid(pid, 0)
 
+# A second start: the store's listing cache is warm now.
+buf.clear()
+pid, fd, t0 = start()
+warm_first = wait_for(fd, b"runtimes") - t0
+warm_full = wait_for(fd, b"rt000") - t0
+os.write(fd, b"q")
+os.waitpid(pid, 0)
+
 print(f"swrt --version (median of 20)      {version_s * 1000:7.1f} ms")
 print(f"UI first frame                      {first * 1000:7.1f} ms   ({first / version_s:.1f}× --version; goal ≤ 5×)")
-print(f"UI full list of 10,000 versions     {full * 1000:7.1f} ms")
+print(f"UI full list of 10,000 versions     {full * 1000:7.1f} ms   (first listing: the store builds its summary cache)")
+print(f"second start: first frame, list     {warm_first * 1000:7.1f} ms, {warm_full * 1000:.1f} ms")
 print(f"filter keystroke (median, max)      {statistics.median(keys) * 1000:7.1f} ms, {max(keys) * 1000:.1f} ms   (goal ≤ 16.7 ms)")
 print(f"peak RSS                            {rss / 1024:7.1f} MiB   (goal ≤ 64 MiB)")
 print(f"exit status                         {os.waitstatus_to_exitcode(status)}")

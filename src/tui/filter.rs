@@ -22,8 +22,103 @@ pub struct Highlights {
     pub python: Vec<usize>,
 }
 
-/// Whether every term of `query` matches some column of `row`; `None` when
-/// one does not.
+/// A filter query split into terms, prepared once per keystroke.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    terms: Vec<Term>,
+}
+
+#[derive(Debug, Clone)]
+struct Term {
+    /// Lowercased unless the term has capitals (smart case, as skim).
+    bytes: Vec<u8>,
+    case_sensitive: bool,
+    /// Lowercased, for the version prefix test.
+    lower: Vec<u8>,
+}
+
+impl Query {
+    pub fn parse(query: &str) -> Query {
+        let terms = query
+            .split_whitespace()
+            .map(|t| {
+                let case_sensitive = t.chars().any(char::is_uppercase);
+                let lower = t.to_ascii_lowercase().into_bytes();
+                let bytes = if case_sensitive {
+                    t.as_bytes().to_vec()
+                } else {
+                    lower.clone()
+                };
+                Term {
+                    bytes,
+                    case_sensitive,
+                    lower,
+                }
+            })
+            .collect();
+        Query { terms }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Whether every term matches some column of `row`: the cheap test the
+    /// list is filtered with. Skim's algorithm matches exactly when the term
+    /// is a subsequence of the text (ignoring case unless the term has
+    /// capitals), so no scoring is needed to decide; highlights are worked
+    /// out later for the rows on screen only (`matches_row`). Plain byte
+    /// loops: this runs for every row on every keystroke.
+    pub fn matches(&self, row: &RuntimeRow) -> bool {
+        self.terms.iter().all(|t| {
+            row.version.as_bytes().starts_with(&t.lower)
+                || subsequence(row.name.as_bytes(), t)
+                || subsequence(row.python.as_bytes(), t)
+                || tags_match(&row.tags, t)
+        })
+    }
+}
+
+/// The tags joined with `,`, matched without joining them.
+fn tags_match(tags: &[String], term: &Term) -> bool {
+    let mut at = 0;
+    for (i, tag) in tags.iter().enumerate() {
+        if i > 0 && step(b',', term, &mut at) {
+            return true;
+        }
+        if tag.as_bytes().iter().any(|&b| step(b, term, &mut at)) {
+            return true;
+        }
+    }
+    term.bytes.is_empty()
+}
+
+fn subsequence(text: &[u8], term: &Term) -> bool {
+    let mut at = 0;
+    term.bytes.is_empty() || text.iter().any(|&b| step(b, term, &mut at))
+}
+
+/// Feeds one byte of text to a subsequence match that has found `at`
+/// bytes of the term so far; true once the whole term is found.
+fn step(b: u8, term: &Term, at: &mut usize) -> bool {
+    let b = if term.case_sensitive {
+        b
+    } else {
+        b.to_ascii_lowercase()
+    };
+    if term.bytes.get(*at) == Some(&b) {
+        *at += 1;
+    }
+    *at == term.bytes.len()
+}
+
+/// `Query::parse(query).matches(row)`.
+pub fn is_match(row: &RuntimeRow, query: &str) -> bool {
+    Query::parse(query).matches(row)
+}
+
+/// Which characters of each column matched, for highlighting; `None` when
+/// some term does not match.
 pub fn matches_row(row: &RuntimeRow, query: &str) -> Option<Highlights> {
     let tags = row.tags.join(",");
     let mut h = Highlights::default();
@@ -104,5 +199,9 @@ mod tests {
         let h = matches_row(&r, "abcd").unwrap_or_default();
         assert_eq!(h.version, vec![0, 1, 2, 3]);
         assert!(matches_row(&r, "bcd").is_none());
+        for q in ["ptch", "gpu", "torch 3.11", "abcd", "v2,g", "PY"] {
+            assert_eq!(is_match(&r, q), matches_row(&r, q).is_some(), "{q}");
+        }
+        assert!(!is_match(&r, "zzz") && !is_match(&r, "bcd") && !is_match(&r, "Torch"));
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
-use super::filter::{Highlights, matches_row};
+use super::filter::Query;
 use super::log::LogRing;
 
 /// One version of one runtime, as the list shows it.
@@ -218,11 +218,9 @@ pub enum Item {
         /// Indexes into `State::rows` of its versions (newest first).
         rows: Vec<usize>,
         expanded: bool,
-        highlights: Vec<usize>,
     },
     Version {
         row: usize,
-        highlights: Highlights,
     },
 }
 
@@ -244,6 +242,10 @@ pub struct State {
     pub collapsed: BTreeSet<String>,
     /// The list as shown: groups and versions after filter and collapse.
     pub items: Vec<Item>,
+    /// Groups in `items`, and live versions in `rows`, counted when they
+    /// change rather than on every frame.
+    pub shown_groups: usize,
+    pub live_versions: usize,
     pub selected: usize,
     /// First visible item of the list.
     pub list_offset: usize,
@@ -340,7 +342,7 @@ impl State {
     /// was replaced.
     pub fn recompute_items_keeping(&mut self, keep: Option<(String, Option<String>)>) {
         let keep_name = keep.as_ref().map(|(n, _)| n.clone());
-        let query = self.filter.trim().to_owned();
+        let query = Query::parse(&self.filter);
         let mut items = Vec::new();
         let mut start = 0;
         while start < self.rows.len() {
@@ -349,37 +351,35 @@ impl State {
             while end < self.rows.len() && self.rows[end].name == name {
                 end += 1;
             }
-            let mut versions = Vec::new();
-            let mut name_hl = Vec::new();
-            for idx in start..end {
-                if query.is_empty() {
-                    versions.push((idx, Highlights::default()));
-                } else if let Some(h) = matches_row(&self.rows[idx], &query) {
-                    if name_hl.is_empty() {
-                        name_hl.clone_from(&h.name);
-                    }
-                    versions.push((idx, h));
-                }
-            }
+            let versions: Vec<usize> = (start..end)
+                .filter(|&i| query.is_empty() || query.matches(&self.rows[i]))
+                .collect();
             if !versions.is_empty() {
                 // A filter shows its matches even inside collapsed groups.
                 let expanded = !query.is_empty() || !self.collapsed.contains(&name);
-                let rows = versions.iter().map(|(i, _)| *i).collect();
+                if expanded {
+                    items.reserve(versions.len() + 1);
+                }
+                let shown = if expanded {
+                    versions.clone()
+                } else {
+                    Vec::new()
+                };
                 items.push(Item::Group {
                     name,
-                    rows,
+                    rows: versions,
                     expanded,
-                    highlights: name_hl,
                 });
-                if expanded {
-                    for (row, highlights) in versions {
-                        items.push(Item::Version { row, highlights });
-                    }
-                }
+                items.extend(shown.into_iter().map(|row| Item::Version { row }));
             }
             start = end;
         }
         self.items = items;
+        self.shown_groups = self
+            .items
+            .iter()
+            .filter(|i| matches!(i, Item::Group { .. }))
+            .count();
         self.selected = keep
             .and_then(|(name, version)| {
                 self.items.iter().position(|item| match (item, &version) {

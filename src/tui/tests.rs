@@ -105,8 +105,10 @@ fn filter_narrows_highlights_and_clears() {
         .items
         .iter()
         .filter_map(|i| match i {
-            Item::Version { row, highlights } => {
-                Some((state.rows[*row].name.clone(), highlights.tags.clone()))
+            Item::Version { row } => {
+                let h = super::filter::matches_row(&state.rows[*row], &state.filter)
+                    .unwrap_or_default();
+                Some((state.rows[*row].name.clone(), h.tags))
             }
             _ => None,
         })

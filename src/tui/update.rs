@@ -35,6 +35,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::StoreLoaded(snapshot) => {
             let keep = state.selected_key_or_name();
             state.rows = snapshot.rows;
+            state.live_versions = state.rows.iter().filter(|r| !r.removed).count();
             state.active_shell = snapshot.active_shell;
             state.active_global = snapshot.active_global;
             state.generation = snapshot.generation;

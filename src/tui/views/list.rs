@@ -8,18 +8,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
 
 use super::{border, human_age, human_size, title_style};
+use crate::tui::filter::{Highlights, matches_row};
 use crate::tui::state::{BuildStatus, Focus, Item, RuntimeRow, State, short_version};
 
 const MATCH: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
 
 pub fn draw(frame: &mut Frame, state: &State, area: Rect) {
     let focused = state.focus == Focus::List && state.modal.is_none();
-    let versions = state.rows.iter().filter(|r| !r.removed).count();
-    let names = state
-        .items
-        .iter()
-        .filter(|i| matches!(i, Item::Group { .. }))
-        .count();
+    let versions = state.live_versions;
+    let names = state.shown_groups;
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(border(focused))
@@ -136,11 +133,17 @@ fn item_row<'a>(state: &'a State, item: &'a Item) -> Row<'a> {
             name,
             rows,
             expanded,
-            highlights,
         } => {
             let arrow = if *expanded { "▾ " } else { "▸ " };
             let mut spans = vec![Span::raw(arrow)];
-            spans.extend(highlighted(name, highlights, Style::new().bold()));
+            // The name's highlight is that of its first matching version.
+            let hl = rows
+                .first()
+                .and_then(|r| state.rows.get(*r))
+                .and_then(|r| highlights_of(state, r))
+                .map(|h| h.name)
+                .unwrap_or_default();
+            spans.extend(highlighted(name, &hl, Style::new().bold()));
             spans.push(Span::styled(
                 format!(" {}", rows.len()),
                 Style::new().fg(Color::DarkGray),
@@ -156,10 +159,11 @@ fn item_row<'a>(state: &'a State, item: &'a Item) -> Row<'a> {
             }
             Row::new(cells)
         }
-        Item::Version { row, highlights } => {
+        Item::Version { row } => {
             let Some(r) = state.rows.get(*row) else {
                 return Row::new([""]);
             };
+            let highlights = highlights_of(state, r).unwrap_or_default();
             let mut spans = vec![Span::styled("  └ ", Style::new().fg(Color::DarkGray))];
             let base = if r.removed {
                 Style::new()
@@ -174,7 +178,7 @@ fn item_row<'a>(state: &'a State, item: &'a Item) -> Row<'a> {
                 base,
             ));
             let mut cells = vec![Cell::from(Line::from(spans))];
-            cells.extend(row_cells(state, r, Some(highlights)));
+            cells.extend(row_cells(state, r, Some(&highlights)));
             Row::new(cells)
         }
     }
@@ -184,7 +188,7 @@ fn item_row<'a>(state: &'a State, item: &'a Item) -> Row<'a> {
 fn row_cells<'a>(
     state: &'a State,
     r: &'a RuntimeRow,
-    highlights: Option<&'a crate::tui::filter::Highlights>,
+    highlights: Option<&Highlights>,
 ) -> Vec<Cell<'a>> {
     let none: Vec<usize> = Vec::new();
     let tag_hl = highlights.map_or(&none, |h| &h.tags);
@@ -251,6 +255,15 @@ fn group_badge(state: &State, name: &str) -> Line<'static> {
         }
         _ => Line::default(),
     }
+}
+
+/// What the filter matched in a row on screen (worked out here, for the
+/// visible rows only, so a keystroke does not score every row).
+fn highlights_of(state: &State, row: &RuntimeRow) -> Option<Highlights> {
+    if state.filter.trim().is_empty() {
+        return None;
+    }
+    matches_row(row, state.filter.trim())
 }
 
 /// `text` with the characters at `indexes` in the match style.
