@@ -219,6 +219,15 @@ mod e2e {
         /// Starts `swrt ARGS` in a 100×30 terminal with a fresh HOME and
         /// store; `None` when tmux is missing (the test says so).
         pub fn start(args: &[&str], setup: impl FnOnce(&Path)) -> Option<Tmux> {
+            Tmux::start_with_env(args, &[], setup)
+        }
+
+        /// As `start`, with extra `NAME=value` variables.
+        pub fn start_with_env(
+            args: &[&str],
+            vars: &[&str],
+            setup: impl FnOnce(&Path),
+        ) -> Option<Tmux> {
             if !tmux_available() {
                 eprintln!("tmux is not installed: skipping the pseudo-terminal test");
                 return None;
@@ -242,8 +251,9 @@ mod e2e {
                 format!("SWRT_ROOT={}", root.display()),
                 format!("SWRT_CACHE_DIR={}", dir.path().join("cache").display()),
                 "EDITOR=true".to_owned(),
-                env!("CARGO_BIN_EXE_swrt").to_owned(),
             ];
+            command.extend(vars.iter().map(|v| (*v).to_owned()));
+            command.extend([env!("CARGO_BIN_EXE_swrt").to_owned()]);
             command.extend(args.iter().map(|s| (*s).to_owned()));
             let t = Tmux {
                 socket,
@@ -515,6 +525,30 @@ fn e2e_tag_remove_and_recover_go_through_the_store() {
     t.keys(&["j", "j"]);
     t.keys(&["r"]);
     t.wait_text("2 runtimes, 3 versions");
+    t.keys(&["q"]);
+    t.wait_text("STTY-DONE");
+}
+
+#[test]
+fn e2e_enter_switches_the_session_and_g_the_global_choice() {
+    let Some(t) = e2e::Tmux::start_with_env(&["tui"], &["SWRT_SESSION=4242-test"], demo_store)
+    else {
+        return;
+    };
+    t.wait_text("2 runtimes, 3 versions");
+    let hello = e2e::hello_versions(&t.root);
+    // The cursor is on the hello group: Enter switches to its newest version.
+    t.keys(&["Enter"]);
+    t.wait_text("at its next prompt");
+    t.wait_text("●shell");
+    let session = std::fs::read_to_string(t.root.join(".swrt/sessions/4242-test")).unwrap();
+    assert_eq!(session.trim(), format!("hello/version/{}", hello[1]));
+    // g on pytorch makes it the global choice.
+    t.keys(&["G", "g"]);
+    t.wait_text("is now the global runtime");
+    t.wait_text("●global");
+    let global = std::fs::read_to_string(t.root.join(".swrt/global")).unwrap();
+    assert!(global.starts_with("pytorch/version/"), "{global}");
     t.keys(&["q"]);
     t.wait_text("STTY-DONE");
 }

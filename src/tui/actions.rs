@@ -12,20 +12,22 @@ use tokio::task::JoinSet;
 
 use super::data;
 use super::msg::{BuildUpdate, Effect, Msg};
-use super::state::Key;
 use crate::paths::Paths;
 
 pub struct Runner {
     paths: Paths,
+    /// `$SWRT_SESSION` of the calling shell.
+    session: Option<String>,
     tx: UnboundedSender<Msg>,
     /// Everything spawned, aborted on quit (which kills running builds).
     tasks: JoinSet<()>,
 }
 
 impl Runner {
-    pub fn new(paths: Paths, tx: UnboundedSender<Msg>) -> Runner {
+    pub fn new(paths: Paths, session: Option<String>, tx: UnboundedSender<Msg>) -> Runner {
         Runner {
             paths,
+            session,
             tx,
             tasks: JoinSet::new(),
         }
@@ -78,12 +80,17 @@ impl Runner {
 
     pub fn run(&mut self, effect: Effect) {
         let paths = self.paths.clone();
+        let session = self.session.clone();
         let tx = self.tx.clone();
         match effect {
-            Effect::LoadStore => self.blocking(move || match data::load_snapshot(&paths) {
-                Ok(snapshot) => Msg::StoreLoaded(snapshot),
-                Err(e) => Msg::StoreFailed(format!("{e:#}")),
-            }),
+            Effect::LoadStore => {
+                self.blocking(
+                    move || match data::load_snapshot(&paths, session.as_deref()) {
+                        Ok(snapshot) => Msg::StoreLoaded(snapshot),
+                        Err(e) => Msg::StoreFailed(format!("{e:#}")),
+                    },
+                )
+            }
             Effect::LoadDetail {
                 key,
                 bundle,
@@ -96,19 +103,20 @@ impl Runner {
                 let lines = data::load_log(&paths, &key);
                 Msg::LogLoaded { key, lines }
             }),
-            Effect::SwitchSession { key, session } => self.cli(
-                vec![
-                    "activate".into(),
-                    "--session".into(),
-                    session,
-                    reference(&key),
-                ],
-                format!("this shell switches to {key} at its next prompt"),
-            ),
-            Effect::SwitchGlobal { key } => self.cli(
-                vec!["activate".into(), "--global".into(), reference(&key)],
-                format!("{key} is now the global runtime"),
-            ),
+            Effect::SwitchSession { key, session } => {
+                self.blocking(move || match data::switch_session(&paths, &session, &key) {
+                    Ok(()) => {
+                        Msg::ActionDone(format!("this shell switches to {key} at its next prompt"))
+                    }
+                    Err(e) => Msg::ActionFailed(e),
+                })
+            }
+            Effect::SwitchGlobal { key } => {
+                self.blocking(move || match data::switch_global(&paths, &key) {
+                    Ok(()) => Msg::ActionDone(format!("{key} is now the global runtime")),
+                    Err(e) => Msg::ActionFailed(e),
+                })
+            }
             Effect::Tag { key, tag, remove } => {
                 self.blocking(move || match data::tag(&paths, &key, &tag, remove) {
                     Ok(()) if remove => Msg::ActionDone(format!("removed tag {tag} from {key}")),
@@ -152,35 +160,6 @@ impl Runner {
             }
         });
     }
-
-    /// Runs one `swrt` subcommand against the same store and reports its
-    /// first error line, or `done`.
-    fn cli(&mut self, args: Vec<String>, done: String) {
-        let paths = self.paths.clone();
-        let tx = self.tx.clone();
-        self.tasks.spawn(async move {
-            let msg = match swrt_command(&paths, &args).output().await {
-                Ok(out) if out.status.success() => Msg::ActionDone(done),
-                Ok(out) => {
-                    let stderr = String::from_utf8_lossy(&out.stderr);
-                    let first = stderr
-                        .lines()
-                        .find(|l| !l.trim().is_empty())
-                        .unwrap_or("failed")
-                        .trim_start_matches("error: ")
-                        .to_owned();
-                    Msg::ActionFailed(format!("swrt {}: {first}", args[0]))
-                }
-                Err(e) => Msg::ActionFailed(format!("cannot run swrt {}: {e}", args[0])),
-            };
-            let _ = tx.send(msg);
-        });
-    }
-}
-
-/// `name/version/<version>`: unambiguous whatever tags exist.
-fn reference(key: &Key) -> String {
-    format!("{}/version/{}", key.name, key.version)
 }
 
 fn swrt_command(paths: &Paths, args: &[String]) -> tokio::process::Command {

@@ -15,7 +15,8 @@ use super::log::RING_CAPACITY;
 use super::state::{Doc, Docs, Key, RuntimeRow, Snapshot};
 use crate::bundle::{self, MANIFEST_FILE};
 use crate::paths::Paths;
-use crate::store::{ListOptions, Store, StoreError};
+use crate::shell::{self, Choice, Selection};
+use crate::store::{ListOptions, RuntimeRef, Store, StoreError};
 
 const RUNTIME_YAML: &str = "runtime.yaml";
 const VENV_LOCK: &str = "dependencies/.starwhale/lock/requirements-sw-lock.txt";
@@ -28,7 +29,8 @@ pub fn generation_file(paths: &Paths) -> PathBuf {
 
 /// Every version in the store (and the recoverable ones), sorted by name,
 /// live before removed, newest first; with what is active and building.
-pub fn load_snapshot(paths: &Paths) -> anyhow::Result<Snapshot> {
+/// `session` is `$SWRT_SESSION` of the shell the UI runs in.
+pub fn load_snapshot(paths: &Paths, session: Option<&str>) -> anyhow::Result<Snapshot> {
     let store = Store::open(paths);
     let generation = store.generation();
     let options = ListOptions {
@@ -69,10 +71,11 @@ pub fn load_snapshot(paths: &Paths) -> anyhow::Result<Snapshot> {
             .then(a.version.cmp(&b.version))
     });
     let building = building_elsewhere(paths);
+    let (active_shell, active_global) = active(&store, session);
     Ok(Snapshot {
         rows,
-        active_shell: None,
-        active_global: None,
+        active_shell,
+        active_global,
         generation,
         building,
     })
@@ -267,4 +270,48 @@ fn describe(e: StoreError) -> String {
         Some(hint) => format!("{e} (hint: {hint})"),
         None => e.to_string(),
     }
+}
+
+/// What this shell is on (its own choice, else the nearest pin, else the
+/// global one) and what the global choice is, resolved to versions through
+/// the shell module's selection rules and the store.
+fn active(store: &Store, session: Option<&str>) -> (Option<Key>, Option<Key>) {
+    let paths = store.paths();
+    let resolve = |reference: &str| -> Option<Key> {
+        let r = RuntimeRef::parse(reference).ok()?;
+        let found = store.resolve(&r).ok()?;
+        Some(Key {
+            name: found.name,
+            version: found.version,
+        })
+    };
+    let global = match shell::read_choice(&shell::global_file(paths)) {
+        Ok(Some(Choice::Runtime(reference))) => resolve(&reference),
+        _ => None,
+    };
+    let pwd = std::env::current_dir().unwrap_or_default();
+    let this_shell = match shell::select(paths, session, &pwd) {
+        Ok(Some(Selection {
+            choice: Choice::Runtime(reference),
+            ..
+        })) => resolve(&reference),
+        _ => None,
+    };
+    (this_shell, global)
+}
+
+/// The reference written into selection files: the exact version, so a
+/// switch means this version even when tags move later.
+fn reference(key: &Key) -> String {
+    format!("{}/version/{}", key.name, key.version)
+}
+
+/// Makes the shell of `session` switch to `key` at its next prompt.
+pub fn switch_session(paths: &Paths, session: &str, key: &Key) -> Result<(), String> {
+    shell::select_for_session(paths, session, &reference(key)).map_err(|e| e.to_string())
+}
+
+/// Makes `key` the global choice.
+pub fn switch_global(paths: &Paths, key: &Key) -> Result<(), String> {
+    shell::set_global(paths, &reference(key)).map_err(|e| e.to_string())
 }

@@ -65,11 +65,11 @@ async fn run_async(paths: Paths) -> anyhow::Result<()> {
 async fn event_loop(term: &mut terminal::Terminal, paths: Paths) -> anyhow::Result<()> {
     let size = term.size()?;
     let session = crate::env_vars::get(crate::env_vars::SWRT_SESSION);
-    let mut state = State::new(session, size.width, size.height);
+    let mut state = State::new(session.clone(), size.width, size.height);
     state.now = Some(jiff::Timestamp::now());
 
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let mut runner = actions::Runner::new(paths.clone(), tx.clone());
+    let mut runner = actions::Runner::new(paths.clone(), session, tx.clone());
     runner.spawn_generation_poller(GENERATION_POLL);
     runner.spawn_clock();
     runner.run(Effect::LoadStore);
