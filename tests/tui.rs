@@ -552,3 +552,53 @@ fn e2e_enter_switches_the_session_and_g_the_global_choice() {
     t.keys(&["q"]);
     t.wait_text("STTY-DONE");
 }
+
+#[test]
+fn e2e_b_rebuilds_and_the_log_pane_shows_the_build() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/hello");
+    let Some(t) = e2e::Tmux::start(&["tui"], |root| {
+        // A real build of the example (its wheels are in the repository, so
+        // no network), by the CLI, into the store the UI will read.
+        let work = root.parent().unwrap().join("hello");
+        copy_dir(&example, &work);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_swrt"))
+            .args(["--root", root.to_str().unwrap(), "build", "-y"])
+            .arg(work.join("runtime.yaml"))
+            .env("SWRT_CACHE_DIR", root.parent().unwrap().join("cache"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }) else {
+        return;
+    };
+    t.wait_text("1 runtime, 1 version");
+    // The stored log of the selected version, with its source recorded.
+    t.keys(&["Tab", "Tab"]);
+    t.wait_text("==> step: commit");
+    t.keys(&["Home"]);
+    t.wait_text("==> spec ");
+    t.keys(&["BTab", "BTab", "b"]);
+    t.wait_text("building hello");
+    let screen = t.wait_text("built hello");
+    assert!(screen.contains("build hello: done"), "{screen}");
+    assert!(screen.contains("==> "), "{screen}");
+    t.keys(&["q"]);
+    t.wait_text("STTY-DONE");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}

@@ -209,7 +209,9 @@ async fn build_in_child(paths: Paths, tx: UnboundedSender<Msg>, id: u64, source:
         }
     }
     match child.wait().await {
-        Ok(status) if status.success() => send(BuildUpdate::Done { version: None }),
+        Ok(status) if status.success() => send(BuildUpdate::Done {
+            version: built_version(&super::log::strip_ansi(&last_line)),
+        }),
         Ok(status) => send(BuildUpdate::Failed(if last_line.is_empty() {
             format!("swrt build exited with {status}")
         } else {
@@ -239,4 +241,33 @@ where
         });
     }
     last
+}
+
+/// The version in `swrt build`'s closing line (`built NAME:VERSION [tags]`
+/// or `up to date: NAME:VERSION`).
+fn built_version(line: &str) -> Option<String> {
+    line.split(|c: char| c == ':' || c.is_whitespace())
+        .find(|w| {
+            w.len() == 40
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
+        })
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_version_comes_from_the_closing_line() {
+        let v = "ob4u6r4ldrc2uskiptjyta2hq75rik6eiwfusymc";
+        assert_eq!(
+            super::built_version(&format!("built hello:{v} [v0, latest]")).as_deref(),
+            Some(v)
+        );
+        assert_eq!(
+            super::built_version(&format!("up to date: hello:{v}")).as_deref(),
+            Some(v)
+        );
+        assert_eq!(super::built_version("error: no"), None);
+    }
 }

@@ -306,8 +306,10 @@ impl State {
             let selected = self.selected_row().map(|r| r.version.as_str());
             let show = match &job.status {
                 BuildStatus::Running { .. } | BuildStatus::Failed { .. } => true,
+                // A finished build stays on screen for the version it made
+                // (or when it did not say which).
                 BuildStatus::Done { version } => {
-                    version.as_deref() == selected || selected.is_none()
+                    version.is_none() || version.as_deref() == selected || selected.is_none()
                 }
             };
             if show {
