@@ -228,6 +228,24 @@ mod e2e {
             vars: &[&str],
             setup: impl FnOnce(&Path),
         ) -> Option<Tmux> {
+            let mut program = vec![env!("CARGO_BIN_EXE_swrt").to_owned()];
+            program.extend(args.iter().map(|s| (*s).to_owned()));
+            Tmux::start_program(program, vars, setup)
+        }
+
+        /// An interactive bash without rc files, swrt on its PATH.
+        pub fn start_bash(setup: impl FnOnce(&Path)) -> Option<Tmux> {
+            let program = ["bash", "--noprofile", "--norc", "-i"]
+                .map(str::to_owned)
+                .to_vec();
+            Tmux::start_program(program, &["PS1=$ "], setup)
+        }
+
+        fn start_program(
+            program: Vec<String>,
+            vars: &[&str],
+            setup: impl FnOnce(&Path),
+        ) -> Option<Tmux> {
             if !tmux_available() {
                 eprintln!("tmux is not installed: skipping the pseudo-terminal test");
                 return None;
@@ -246,15 +264,21 @@ mod e2e {
                 "env".to_owned(),
                 "-i".to_owned(),
                 format!("HOME={}", home.display()),
-                format!("PATH={}", std::env::var("PATH").unwrap_or_default()),
+                format!(
+                    "PATH={}:{}",
+                    Path::new(env!("CARGO_BIN_EXE_swrt"))
+                        .parent()
+                        .unwrap()
+                        .display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
                 "TERM=xterm-256color".to_owned(),
                 format!("SWRT_ROOT={}", root.display()),
                 format!("SWRT_CACHE_DIR={}", dir.path().join("cache").display()),
                 "EDITOR=true".to_owned(),
             ];
             command.extend(vars.iter().map(|v| (*v).to_owned()));
-            command.extend([env!("CARGO_BIN_EXE_swrt").to_owned()]);
-            command.extend(args.iter().map(|s| (*s).to_owned()));
+            command.extend(program);
             let t = Tmux {
                 socket,
                 _dir: dir,
@@ -601,4 +625,40 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), &dest).unwrap();
         }
     }
+}
+
+#[test]
+fn e2e_a_hooked_bash_picks_up_the_switch_at_its_next_prompt() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/hello");
+    let Some(t) = e2e::Tmux::start_bash(|root| {
+        let work = root.parent().unwrap().join("hello");
+        copy_dir(&example, &work);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_swrt"))
+            .args(["--root", root.to_str().unwrap(), "build", "-y"])
+            .arg(work.join("runtime.yaml"))
+            .env("SWRT_CACHE_DIR", root.parent().unwrap().join("cache"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }) else {
+        return;
+    };
+    t.literal("eval \"$(swrt hook bash)\"; echo HOOKED");
+    t.keys(&["Enter"]);
+    t.wait_text("HOOKED");
+    t.literal("swrt tui");
+    t.keys(&["Enter"]);
+    t.wait_text("1 runtime, 1 version");
+    t.keys(&["Enter"]);
+    t.wait_text("at its next prompt");
+    t.keys(&["q"]);
+    t.wait_for("the prompt", |s| s.trim_end().ends_with('$'));
+    t.literal("echo ACTIVE=$SWRT_ACTIVE");
+    t.keys(&["Enter"]);
+    let version = e2e::hello_versions(&t.root).pop().unwrap();
+    t.wait_text(&format!("ACTIVE=hello:{version}"));
 }
