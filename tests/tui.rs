@@ -662,3 +662,36 @@ fn e2e_a_hooked_bash_picks_up_the_switch_at_its_next_prompt() {
     let version = e2e::hello_versions(&t.root).pop().unwrap();
     t.wait_text(&format!("ACTIVE=hello:{version}"));
 }
+
+#[test]
+fn e2e_w_watches_and_a_changed_runtime_yaml_is_rebuilt() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/examples/hello");
+    let Some(t) = e2e::Tmux::start(&["tui"], |root| {
+        let work = root.parent().unwrap().join("hello");
+        copy_dir(&example, &work);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_swrt"))
+            .args(["--root", root.to_str().unwrap(), "build", "-y"])
+            .arg(work.join("runtime.yaml"))
+            .env("SWRT_CACHE_DIR", root.parent().unwrap().join("cache"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }) else {
+        return;
+    };
+    t.wait_text("1 runtime, 1 version");
+    t.keys(&["w"]);
+    t.wait_text("watching");
+    // The watcher's first look at the spec is a no-op build.
+    t.wait_text("built hello");
+    let spec = t.root.parent().unwrap().join("hello/runtime.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, text.replace("arch: noarch", "arch: amd64")).unwrap();
+    t.wait_text("1 runtime, 2 versions");
+    t.keys(&["q"]);
+    t.wait_text("STTY-DONE");
+}

@@ -18,6 +18,8 @@ pub struct Runner {
     paths: Paths,
     /// `$SWRT_SESSION` of the calling shell.
     session: Option<String>,
+    /// The watcher, while `w` has it on.
+    watch: Option<crate::watch::WatchHandle>,
     tx: UnboundedSender<Msg>,
     /// Everything spawned, aborted on quit (which kills running builds).
     tasks: JoinSet<()>,
@@ -28,6 +30,7 @@ impl Runner {
         Runner {
             paths,
             session,
+            watch: None,
             tx,
             tasks: JoinSet::new(),
         }
@@ -139,9 +142,17 @@ impl Runner {
             } => {
                 self.tasks.spawn(build_in_child(paths, tx, id, source));
             }
-            Effect::Watch { on: _ } => {
-                // The watcher task plugs in here; until then the state only
-                // records the choice.
+            Effect::Watch { on, specs } => {
+                // Dropping the handle stops the watcher thread.
+                self.watch = None;
+                if on {
+                    match data::watch(&paths, &specs, tx) {
+                        Ok(handle) => self.watch = Some(handle),
+                        Err(e) => {
+                            let _ = self.tx.send(Msg::ActionFailed(e));
+                        }
+                    }
+                }
             }
             Effect::Edit { .. } => {
                 // Run by the loop itself: it owns the terminal.

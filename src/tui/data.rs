@@ -315,3 +315,52 @@ pub fn switch_session(paths: &Paths, session: &str, key: &Key) -> Result<(), Str
 pub fn switch_global(paths: &Paths, key: &Key) -> Result<(), String> {
     shell::set_global(paths, &reference(key)).map_err(|e| e.to_string())
 }
+
+/// Watcher builds get ids from here up, apart from the UI's own builds.
+const WATCH_BUILD_IDS: u64 = 1 << 40;
+
+/// Starts the shared watcher on `specs`; its rebuilds come back as build
+/// messages, like those started with `b`.
+pub fn watch(
+    paths: &Paths,
+    specs: &[PathBuf],
+    tx: tokio::sync::mpsc::UnboundedSender<super::msg::Msg>,
+) -> Result<crate::watch::WatchHandle, String> {
+    use super::msg::{BuildUpdate, Msg};
+    use crate::watch::{RebuildResult, WatchEvent, WatchOptions};
+    let builder = std::sync::Arc::new(crate::build::rebuild::PipelineRebuild::new(paths.clone()));
+    let sink = move |event: WatchEvent| {
+        let msg = match event {
+            WatchEvent::BuildStarted { spec, name, build } => Msg::WatchBuildStarted {
+                id: WATCH_BUILD_IDS + build,
+                name,
+                source: spec,
+            },
+            WatchEvent::Progress { build, line, .. } => Msg::Build {
+                id: WATCH_BUILD_IDS + build,
+                event: BuildUpdate::Line(line),
+            },
+            WatchEvent::BuildFinished { build, result, .. } => Msg::Build {
+                id: WATCH_BUILD_IDS + build,
+                event: match result {
+                    RebuildResult::Built { version, .. }
+                    | RebuildResult::UpToDate { version, .. } => BuildUpdate::Done {
+                        version: Some(version),
+                    },
+                    RebuildResult::Failed { reason } => BuildUpdate::Failed(reason),
+                    RebuildResult::Cancelled => {
+                        BuildUpdate::Failed("cancelled by a newer change".to_owned())
+                    }
+                },
+            },
+            WatchEvent::Invalid { spec, problems } => Msg::ActionFailed(format!(
+                "{}: {}",
+                spec.display(),
+                problems.first().cloned().unwrap_or_default()
+            )),
+            _ => return,
+        };
+        let _ = tx.send(msg);
+    };
+    crate::watch::spawn(specs, WatchOptions::default(), builder, sink).map_err(|e| e.to_string())
+}

@@ -36,6 +36,13 @@ pub enum Msg {
     ActionDone(String),
     ActionFailed(String),
     EditorReturned(Result<(), String>),
+    /// The watcher started a rebuild; its progress then comes as `Build`
+    /// messages with this id.
+    WatchBuildStarted {
+        id: u64,
+        name: String,
+        source: PathBuf,
+    },
     /// SIGTERM, SIGHUP or Ctrl-C from outside the key handling.
     Terminate,
 }
@@ -90,7 +97,9 @@ pub enum Effect {
     Edit {
         path: PathBuf,
     },
+    /// Start (with the runtime.yaml files to watch) or stop the watcher.
     Watch {
         on: bool,
+        specs: Vec<PathBuf>,
     },
 }

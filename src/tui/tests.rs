@@ -333,10 +333,41 @@ fn e_edits_the_source_and_the_return_reloads() {
 #[test]
 fn w_toggles_watching() {
     let mut state = loaded_state(100, 30);
-    assert_eq!(ch(&mut state, 'w'), [Effect::Watch { on: true }]);
+    let specs = vec![
+        std::path::PathBuf::from("/work/hello/runtime.yaml"),
+        "/work/pytorch/runtime.yaml".into(),
+    ];
+    assert_eq!(
+        ch(&mut state, 'w'),
+        [Effect::Watch {
+            on: true,
+            specs: specs.clone()
+        }]
+    );
     assert!(state.watching);
-    assert_eq!(ch(&mut state, 'w'), [Effect::Watch { on: false }]);
+    assert_eq!(ch(&mut state, 'w'), [Effect::Watch { on: false, specs }]);
     assert!(!state.watching);
+    // A rebuild by the watcher shows up like one started with `b`.
+    update(
+        &mut state,
+        Msg::WatchBuildStarted {
+            id: 1 << 40,
+            name: "hello".into(),
+            source: "/work/hello/runtime.yaml".into(),
+        },
+    );
+    update(
+        &mut state,
+        Msg::Build {
+            id: 1 << 40,
+            event: BuildUpdate::Line("resolving".into()),
+        },
+    );
+    assert!(matches!(
+        state.builds["hello"].status,
+        BuildStatus::Running { .. }
+    ));
+    assert_eq!(state.builds["hello"].log.get(0), Some("resolving"));
 }
 
 #[test]

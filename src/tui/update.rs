@@ -88,6 +88,20 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             effects.extend(selection_changed(state, true));
             effects
         }
+        Msg::WatchBuildStarted { id, name, source } => {
+            state.builds.insert(
+                name.clone(),
+                BuildJob {
+                    id,
+                    name: name.clone(),
+                    source,
+                    status: BuildStatus::Running { step: None },
+                    log: LogRing::default(),
+                },
+            );
+            state.status = Some((Level::Info, format!("{name} changed: rebuilding")));
+            Vec::new()
+        }
         Msg::Terminate => {
             state.quit = true;
             Vec::new()
@@ -297,7 +311,18 @@ fn on_action(state: &mut State, action: Action, esc: bool) -> Vec<Effect> {
                 }
                 .to_owned(),
             ));
-            vec![Effect::Watch { on: state.watching }]
+            let mut specs: Vec<_> = state
+                .rows
+                .iter()
+                .filter(|r| !r.removed)
+                .filter_map(|r| r.source.clone())
+                .collect();
+            specs.sort();
+            specs.dedup();
+            vec![Effect::Watch {
+                on: state.watching,
+                specs,
+            }]
         }
         Action::Follow => {
             state.log_view.follow = !state.log_view.follow;
