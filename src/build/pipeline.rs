@@ -104,11 +104,60 @@ pub fn build(
     result
 }
 
+/// The unchanged-inputs check, done before anything costly: the spec is
+/// loaded without the interpreter search (the fingerprint does not depend on
+/// where the interpreter lives) and nothing is written, not even a log.
+/// `None` means "build": any problem is left to the full path, which reports
+/// it properly.
+fn up_to_date(req: &BuildRequest, events: &EventSink) -> Option<BuildOutcome> {
+    let loaded = spec::load_without_interpreter(&req.spec.path).ok()?;
+    let mut spec = loaded.spec;
+    if let Some(name) = &req.spec.name {
+        spec.name.clone_from(name);
+    }
+    let run_commands = req.run_commands || env_vars::flag(env_vars::SW_RUNTIME_FORCE_RUN_COMMAND);
+    let backend_name = match spec.mode {
+        Mode::Venv => VenvBackend::select(req.backend, &req.paths.cache)
+            .ok()?
+            .kind()
+            .as_str(),
+        Mode::Conda => "conda",
+    };
+    let key = build_key(&spec, backend_name, req.download_all_deps, run_commands);
+    let store = Store::open(&req.paths);
+    let found = commit::already_built(&store, &spec.name, &key, spec.mode.as_str())?;
+    if !found.bundle_path.is_file() {
+        return None;
+    }
+    events.send(BuildEvent::UpToDate {
+        name: spec.name.clone(),
+        version: found.version.clone(),
+    });
+    Some(BuildOutcome {
+        name: spec.name,
+        version: found.version,
+        tags: found.tags,
+        up_to_date: true,
+        bundle_path: found.bundle_path,
+        env_path: found.env_path,
+        log_path: None,
+        fingerprint: key,
+        warnings: loaded.warnings,
+        source_text: loaded.source_text,
+    })
+}
+
 fn build_inner(
     req: &BuildRequest,
     events: &EventSink,
     cancel: &CancellationToken,
 ) -> Result<BuildOutcome, BuildError> {
+    if !req.no_cache
+        && commit::check_tags(&req.tags).is_ok()
+        && let Some(outcome) = up_to_date(req, events)
+    {
+        return Ok(outcome);
+    }
     let loaded = spec::load(
         &req.spec.path,
         &LoadOptions {
