@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 
 use crate::paths::Paths;
-use crate::spec::{self, LoadOptions, Mode};
+use crate::spec::Mode;
 
 use super::backend::{BackendKind, VenvBackend};
 use super::conda::build::{CONDA_LOCK_REL, CondaBuild};
@@ -45,16 +45,8 @@ pub fn lock(
     events: &EventSink,
     cancel: &CancellationToken,
 ) -> Result<LockOutcome, BuildError> {
-    let loaded = spec::load(
-        &req.spec.path,
-        &LoadOptions {
-            require_interpreter: true,
-        },
-    )?;
-    let mut spec = loaded.spec;
-    if let Some(name) = &req.spec.name {
-        spec.name.clone_from(name);
-    }
+    let loaded = req.spec.load(true)?;
+    let spec = loaded.spec;
     let build_id = new_build_id();
     let log = BuildLog::create(&req.paths.logs_dir(), &spec.name, &build_id, events.clone())
         .map_err(BuildError::io("creating the build log"))?;

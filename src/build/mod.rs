@@ -194,3 +194,24 @@ pub struct SpecInput {
     /// `-n NAME`: overrides the spec's `name`.
     pub name: Option<String>,
 }
+
+impl SpecInput {
+    /// Loads the spec with `-n NAME` applied. Without `interpreter`, the
+    /// interpreter search is skipped (the fingerprint does not depend on it).
+    pub fn load(&self, interpreter: bool) -> Result<crate::spec::Loaded, SpecError> {
+        let mut loaded = if interpreter {
+            crate::spec::load(
+                &self.path,
+                &crate::spec::LoadOptions {
+                    require_interpreter: true,
+                },
+            )?
+        } else {
+            crate::spec::load_without_interpreter(&self.path)?
+        };
+        if let Some(name) = &self.name {
+            loaded.spec.name.clone_from(name);
+        }
+        Ok(loaded)
+    }
+}

@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::bundle::builder::{BundleInputs, MemberSource, stage_and_write};
 use crate::env_vars;
 use crate::paths::Paths;
-use crate::spec::{self, Dependency, Diagnostic, LoadOptions, Mode, ResolvedSpec};
+use crate::spec::{Dependency, Diagnostic, Mode, ResolvedSpec};
 use crate::store::{Store, StoreLock};
 
 use super::backend::{BackendKind, VenvBackend, env_python};
@@ -110,11 +110,8 @@ pub fn build(
 /// `None` means "build": any problem is left to the full path, which reports
 /// it properly.
 fn up_to_date(req: &BuildRequest, events: &EventSink) -> Option<BuildOutcome> {
-    let loaded = spec::load_without_interpreter(&req.spec.path).ok()?;
-    let mut spec = loaded.spec;
-    if let Some(name) = &req.spec.name {
-        spec.name.clone_from(name);
-    }
+    let loaded = req.spec.load(false).ok()?;
+    let spec = loaded.spec;
     let run_commands = req.run_commands || env_vars::flag(env_vars::SW_RUNTIME_FORCE_RUN_COMMAND);
     let backend_name = match spec.mode {
         Mode::Venv => VenvBackend::select(req.backend, &req.paths.cache)
@@ -158,16 +155,8 @@ fn build_inner(
     {
         return Ok(outcome);
     }
-    let loaded = spec::load(
-        &req.spec.path,
-        &LoadOptions {
-            require_interpreter: true,
-        },
-    )?;
-    let mut spec = loaded.spec;
-    if let Some(name) = &req.spec.name {
-        spec.name.clone_from(name);
-    }
+    let loaded = req.spec.load(true)?;
+    let spec = loaded.spec;
     commit::check_tags(&req.tags)?;
     let run_commands = req.run_commands || env_vars::flag(env_vars::SW_RUNTIME_FORCE_RUN_COMMAND);
     // pip items run through this backend in both modes (in conda mode with
