@@ -56,6 +56,10 @@ pub const SW_ACTIVATED_RUNTIME_PREFIX_IN_SHELL: &str = "SW_ACTIVATED_RUNTIME_PRE
 pub const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
 /// Prefix of the active conda env (set by activation).
 pub const CONDA_PREFIX: &str = "CONDA_PREFIX";
+/// A conda installation's root (`swrt build --conda NAME` looks in its `envs/`).
+pub const CONDA_ROOT: &str = "CONDA_ROOT";
+/// A mamba/micromamba root (`swrt build --conda NAME` looks in its `envs/`).
+pub const MAMBA_ROOT_PREFIX: &str = "MAMBA_ROOT_PREFIX";
 /// Name of the active conda env (set by activation).
 pub const CONDA_DEFAULT_ENV: &str = "CONDA_DEFAULT_ENV";
 /// Executable search path; activation prepends the env's `bin`.

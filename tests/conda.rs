@@ -976,3 +976,94 @@ fn swrt_build_explains_an_unsolvable_conda_runtime() {
     assert!(stderr.contains("hint:"), "{stderr}");
     assert!(!env.root.join("self/runtime/nosolve").exists());
 }
+
+/// `swrt build --conda-prefix PATH`: an existing conda environment (here one
+/// swrt built from a file:// channel) becomes a runtime whose packages are
+/// the prefix's exactly; the source prefix is only read; doing it again with
+/// the prefix unchanged is free.
+#[test]
+fn swrt_build_from_an_existing_conda_prefix() {
+    let env = TestEnv::new();
+    let chan = env.path("chan");
+    let python = python_standin();
+    let xy: String = python
+        .version
+        .split('.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".");
+    let mut pkgs = basic_packages();
+    pkgs.push(python);
+    write_channel(&chan, &pkgs);
+    let dir = env.path("project");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("runtime.yaml"),
+        format!(
+            "name: source\nmode: conda\nenvironment:\n  python: \"{xy}\"\nconfigs:\n  conda:\n    channels:\n      - {}\ndependencies:\n  - conda:\n      - pkgb\n      - pkga<2\n",
+            file_url(&chan)
+        ),
+    )
+    .unwrap();
+    let out = env.swrt().arg("build").arg(&dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let source_version = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let prefix = env
+        .root
+        .join("self/workdir/runtime/source")
+        .join(&source_version[..2])
+        .join(&source_version)
+        .join("export/conda");
+    let before = listing(&prefix);
+
+    let from_prefix = || {
+        env.swrt()
+            .args(["build", "-n", "copied", "--conda-prefix"])
+            .arg(&prefix)
+            .output()
+            .unwrap()
+    };
+    let out = from_prefix();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let version = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(version.len(), 40, "{version}");
+    assert_eq!(listing(&prefix), before, "the source prefix was modified");
+
+    let copied = env
+        .root
+        .join("self/workdir/runtime/copied")
+        .join(&version[..2])
+        .join(&version)
+        .join("export/conda");
+    let specs =
+        |p: &Path| -> Vec<String> { read_prefix(p).unwrap().iter().map(|r| r.spec()).collect() };
+    assert_eq!(specs(&copied), specs(&prefix));
+    let lock = bundle_member(
+        &bundle_path(&env, "copied", &version),
+        "dependencies/.starwhale/lock/conda-sw-lock.yaml",
+    )
+    .unwrap();
+    for spec in specs(&prefix) {
+        assert!(lock.contains(&spec), "{spec} missing from\n{lock}");
+    }
+
+    let again = from_prefix();
+    assert!(again.status.success());
+    assert_eq!(String::from_utf8(again.stdout).unwrap().trim(), version);
+
+    let missing = env
+        .swrt()
+        .args(["build", "--conda", "no-such-env"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--conda-prefix"));
+}

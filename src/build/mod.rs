@@ -20,6 +20,7 @@ pub mod commit;
 pub mod conda;
 pub mod events;
 pub mod files;
+pub mod from_env;
 pub mod lock;
 pub mod lock_only;
 pub mod log;
@@ -90,6 +91,9 @@ pub enum BuildError {
     BadTag { tag: String, reason: String },
     #[error(transparent)]
     Bundle(#[from] crate::bundle::BundleError),
+    /// A runtime cannot be made from an existing environment.
+    #[error("{0}")]
+    FromEnv(String),
     #[error("{0}")]
     Other(String),
 }
@@ -154,6 +158,7 @@ impl BuildError {
                     | BuildError::BadTag { .. }
                     | BuildError::NotABundleDir { .. }
                     | BuildError::LockMismatch { .. }
+                    | BuildError::FromEnv(_)
             ),
         }
     }

@@ -50,14 +50,64 @@ pub struct BuildArgs {
     /// Fail at once if another build of this runtime is running.
     #[arg(long)]
     pub no_wait: bool,
+    /// Make the runtime from an existing conda environment (read only):
+    /// every package of its conda-meta pinned exactly.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["dir", "runtime_yaml", "conda"])]
+    pub conda_prefix: Option<PathBuf>,
+    /// Like --conda-prefix, for a named conda environment.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["dir", "runtime_yaml"])]
+    pub conda: Option<String>,
+}
+
+/// The runtime.yaml made for `--conda-prefix` / `--conda`, if one of them
+/// was given.
+fn spec_from_env(
+    args: &BuildArgs,
+    ctx: &Ctx,
+) -> anyhow::Result<Result<Option<PathBuf>, BuildError>> {
+    let prefix = match (&args.conda_prefix, &args.conda) {
+        (Some(p), _) => p.clone(),
+        (None, Some(name)) => {
+            let home = crate::env_vars::get(crate::env_vars::HOME)
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            let roots: Vec<PathBuf> = [
+                crate::env_vars::CONDA_ROOT,
+                crate::env_vars::MAMBA_ROOT_PREFIX,
+            ]
+            .iter()
+            .filter_map(|v| crate::env_vars::get(v).map(PathBuf::from))
+            .collect();
+            crate::build::from_env::find_named_env(name, &home, &roots).ok_or_else(|| {
+                UserError::new(format!("no conda environment named `{name}` was found"))
+                    .hint("give its path with --conda-prefix PATH")
+            })?
+        }
+        (None, None) => return Ok(Ok(None)),
+    };
+    let name = args.name.as_deref().or(args.conda.as_deref());
+    Ok(
+        crate::build::from_env::spec_from_conda_prefix(&ctx.paths, &prefix, name).map(|file| {
+            ctx.out.info(&format!(
+                "runtime.yaml for {}: {}",
+                prefix.display(),
+                file.display()
+            ));
+            Some(file)
+        }),
+    )
 }
 
 pub fn run(args: BuildArgs, ctx: &Ctx) -> anyhow::Result<ExitCode> {
-    let path = args
-        .runtime_yaml
-        .clone()
-        .or(args.dir.clone())
-        .unwrap_or_else(|| PathBuf::from("."));
+    let path = match spec_from_env(&args, ctx)? {
+        Ok(Some(file)) => file,
+        Err(e) => return report_build_error(e, ctx),
+        Ok(None) => args
+            .runtime_yaml
+            .clone()
+            .or(args.dir.clone())
+            .unwrap_or_else(|| PathBuf::from(".")),
+    };
     let req = BuildRequest {
         spec: SpecInput {
             path,
