@@ -605,6 +605,12 @@ fn e2e_b_rebuilds_and_the_log_pane_shows_the_build() {
     t.wait_text("==> step: commit");
     t.keys(&["Home"]);
     t.wait_text("==> spec ");
+    // A changed input, so `b` makes a real build (an unchanged one is
+    // answered at once, with nothing to watch).
+    let requirements = t.root.parent().unwrap().join("hello/requirements.txt");
+    let mut text = std::fs::read_to_string(&requirements).unwrap();
+    text.push_str("# changed before the rebuild\n");
+    std::fs::write(&requirements, text).unwrap();
     t.keys(&["BTab", "BTab", "b"]);
     t.wait_text("building hello");
     let screen = t.wait_text("built hello");
