@@ -617,8 +617,9 @@ fn e2e_b_rebuilds_and_the_log_pane_shows_the_build() {
         s.contains("building hello") && s.contains("==> create env")
     });
     t.wait_text("built hello");
-    // The new version appears in the list.
+    // The new version appears in the list, selected, its build log still shown.
     t.wait_text("1 runtime, 2 versions");
+    t.wait_text("build hello: done");
     t.keys(&["q"]);
     t.wait_text("STTY-DONE");
 }

@@ -257,6 +257,10 @@ pub struct State {
     pub detail: Detail,
     pub builds: HashMap<String, BuildJob>,
     pub next_build_id: u64,
+    /// A version this session just built: selected when the store reload
+    /// that lists it arrives, if the cursor is still on that runtime, so the
+    /// log pane keeps showing the finished build.
+    pub select_after_load: Option<Key>,
     /// The stored log of the selected version.
     pub stored_log: Option<(Key, LogRing)>,
     pub log_view: LogView,

@@ -530,3 +530,46 @@ fn resize_keeps_the_cursor_visible() {
     let height = super::update::list_height(&state);
     assert!(state.selected >= state.list_offset && state.selected < state.list_offset + height);
 }
+
+#[test]
+fn a_finished_build_selects_the_version_it_made() {
+    let mut state = loaded_state(100, 30);
+    let effects = ch(&mut state, 'b');
+    let [Effect::Build { id, .. }] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let id = *id;
+    let made = key("hello", 'n');
+    let effects = update(
+        &mut state,
+        Msg::Build {
+            id,
+            event: BuildUpdate::Done {
+                version: Some(made.version.clone()),
+            },
+        },
+    );
+    assert_eq!(effects, [Effect::LoadStore]);
+    let with_new = || {
+        let mut snapshot = fixtures::snapshot();
+        let first_hello = snapshot
+            .rows
+            .iter()
+            .position(|r| r.name == "hello")
+            .unwrap();
+        let mut new_row = snapshot.rows[first_hello].clone();
+        new_row.version = made.version.clone();
+        snapshot.rows.insert(first_hello, new_row);
+        snapshot
+    };
+    update(&mut state, Msg::StoreLoaded(with_new()));
+    assert_eq!(selected_version(&state), Some(made.version.clone()));
+    let (title, _) = state.visible_log().unwrap();
+    assert_eq!(title, "build hello: done");
+    // Only once: a later reload keeps whatever the cursor is on.
+    ch(&mut state, 'j');
+    let here = selected_version(&state);
+    assert_ne!(here, Some(made.version.clone()));
+    update(&mut state, Msg::StoreLoaded(with_new()));
+    assert_eq!(selected_version(&state), here);
+}

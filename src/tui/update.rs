@@ -33,7 +33,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::StoreLoaded(snapshot) => {
-            let keep = state.selected_key_or_name();
+            let just_built = state
+                .select_after_load
+                .take()
+                .filter(|k| state.selected_name() == Some(k.name.as_str()))
+                .map(|k| (k.name, Some(k.version)));
+            let keep = just_built.or_else(|| state.selected_key_or_name());
             state.rows = snapshot.rows;
             state.live_versions = state.rows.iter().filter(|r| !r.removed).count();
             state.active_shell = snapshot.active_shell;
@@ -129,7 +134,12 @@ fn on_build(state: &mut State, id: u64, event: BuildUpdate) -> Vec<Effect> {
                 Some(v) => format!("built {}:{}", job.name, super::state::short_version(v)),
                 None => format!("built {}", job.name),
             };
+            let built = version.as_ref().map(|v| Key {
+                name: job.name.clone(),
+                version: v.clone(),
+            });
             job.status = BuildStatus::Done { version };
+            state.select_after_load = built;
             state.status = Some((Level::Info, text));
             vec![Effect::LoadStore]
         }
