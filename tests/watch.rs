@@ -75,10 +75,30 @@ struct Harness {
 }
 
 impl Harness {
+    /// Starts the watcher with a 100 ms debounce and waits for the build
+    /// that every start requests.
     fn start(
         yaml: &str,
         files: &[(&str, &str)],
         release: Option<(mpsc::Receiver<()>, mpsc::Sender<()>)>,
+    ) -> Harness {
+        let options = WatchOptions {
+            debounce: Duration::from_millis(100),
+            ..WatchOptions::default()
+        };
+        let mut h = Harness::start_with(yaml, files, release, options);
+        // The first evaluation always asks for a build (free when up to date).
+        h.wait_finished(1);
+        h
+    }
+
+    /// Starts the watcher on a new directory holding `runtime.yaml` and
+    /// `files`.
+    fn start_with(
+        yaml: &str,
+        files: &[(&str, &str)],
+        release: Option<(mpsc::Receiver<()>, mpsc::Sender<()>)>,
+        options: WatchOptions,
     ) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         for (name, content) in files {
@@ -92,10 +112,6 @@ impl Harness {
             entered: Mutex::new(entered),
         });
         let (tx, events) = mpsc::channel();
-        let options = WatchOptions {
-            debounce: Duration::from_millis(100),
-            ..WatchOptions::default()
-        };
         let handle = watch::spawn(
             &[dir.path().to_path_buf()],
             options,
@@ -105,15 +121,12 @@ impl Harness {
             },
         )
         .unwrap();
-        let mut h = Harness {
+        Harness {
             dir,
             events,
             handle: Some(handle),
             recorder,
-        };
-        // The first evaluation always asks for a build (free when up to date).
-        h.wait_finished(1);
-        h
+        }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -288,31 +301,12 @@ fn delete_and_recreate() {
 
 #[test]
 fn polling_fallback_sees_changes_too() {
-    let dir = tempfile::tempdir().unwrap();
-    write(&dir.path().join("requirements.txt"), "six\n");
-    write(&dir.path().join("runtime.yaml"), &spec(""));
-    let recorder = Arc::new(Recorder::default());
-    let (tx, rx) = mpsc::channel();
     let options = WatchOptions {
         debounce: Duration::from_millis(100),
         force_poll: true,
         poll_interval: Duration::from_millis(50),
     };
-    let handle = watch::spawn(
-        &[dir.path().to_path_buf()],
-        options,
-        recorder.clone(),
-        move |e| {
-            let _ = tx.send(e);
-        },
-    )
-    .unwrap();
-    let mut h = Harness {
-        dir,
-        events: rx,
-        handle: Some(handle),
-        recorder,
-    };
+    let mut h = Harness::start_with(&spec(""), &[("requirements.txt", "six\n")], None, options);
     match h.wait("watching", |e| matches!(e, WatchEvent::Watching { .. })) {
         WatchEvent::Watching { polling, .. } => assert!(polling),
         _ => unreachable!(),
