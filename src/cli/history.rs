@@ -26,26 +26,5 @@ pub fn run(args: HistoryArgs, ctx: &Ctx) -> anyhow::Result<()> {
         let json: Vec<VersionRow<'_>> = rows.iter().map(VersionRow::from).collect();
         return view::print_json(&json);
     }
-    let mut header = vec!["VERSION", "TAGS", "MODE", "PYTHON", "SIZE", "CREATED"];
-    if args.show_removed {
-        header.push("REMOVED");
-    }
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            let mut row = vec![
-                view::show_version(&r.version, args.fullname),
-                view::show_tags(&r.tags),
-                r.mode.clone(),
-                r.python.clone(),
-                view::human_size(r.size),
-                view::show_created(&r.created_at),
-            ];
-            if args.show_removed {
-                row.push(if r.removed { "yes" } else { "" }.to_owned());
-            }
-            row
-        })
-        .collect();
-    view::print_table(&header, &table)
+    view::print_versions(&rows, false, args.fullname, args.show_removed)
 }

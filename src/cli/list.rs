@@ -49,29 +49,5 @@ pub fn run(args: ListArgs, ctx: &Ctx) -> anyhow::Result<()> {
             .info(&format!("no runtimes in project `{}`", ctx.paths.project));
         return Ok(());
     }
-    let mut header = vec![
-        "NAME", "VERSION", "TAGS", "MODE", "PYTHON", "SIZE", "CREATED",
-    ];
-    if args.show_removed {
-        header.push("REMOVED");
-    }
-    let table: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            let mut row = vec![
-                r.name.clone(),
-                view::show_version(&r.version, args.fullname),
-                view::show_tags(&r.tags),
-                r.mode.clone(),
-                r.python.clone(),
-                view::human_size(r.size),
-                view::show_created(&r.created_at),
-            ];
-            if args.show_removed {
-                row.push(if r.removed { "yes" } else { "" }.to_owned());
-            }
-            row
-        })
-        .collect();
-    view::print_table(&header, &table)
+    view::print_versions(&rows, true, args.fullname, args.show_removed)
 }

@@ -86,6 +86,45 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
 }
 
 /// Writes rows as a left-aligned table with a header, two spaces apart.
+/// The version table of `list` (with a NAME column) and `history` (without).
+pub fn print_versions(
+    rows: &[VersionInfo],
+    with_name: bool,
+    fullname: bool,
+    show_removed: bool,
+) -> anyhow::Result<()> {
+    let mut header = Vec::new();
+    if with_name {
+        header.push("NAME");
+    }
+    header.extend(["VERSION", "TAGS", "MODE", "PYTHON", "SIZE", "CREATED"]);
+    if show_removed {
+        header.push("REMOVED");
+    }
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut row = Vec::with_capacity(header.len());
+            if with_name {
+                row.push(r.name.clone());
+            }
+            row.extend([
+                show_version(&r.version, fullname),
+                show_tags(&r.tags),
+                r.mode.clone(),
+                r.python.clone(),
+                human_size(r.size),
+                show_created(&r.created_at),
+            ]);
+            if show_removed {
+                row.push(if r.removed { "yes" } else { "" }.to_owned());
+            }
+            row
+        })
+        .collect();
+    print_table(&header, &table)
+}
+
 pub fn print_table(header: &[&str], rows: &[Vec<String>]) -> anyhow::Result<()> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
