@@ -748,6 +748,35 @@ fn swrt_lock_writes_the_conda_lock_without_a_host_interpreter() {
     );
 }
 
+/// The env of a version in the store (`export/conda`).
+fn env_prefix(env: &TestEnv, name: &str, version: &str) -> PathBuf {
+    env.root
+        .join("self/workdir/runtime")
+        .join(name)
+        .join(&version[..2])
+        .join(version)
+        .join("export/conda")
+}
+
+/// The prefix's own python imports the pip-installed packages and reports
+/// the prefix as `sys.prefix`.
+fn assert_pip_items_import(prefix: &Path) {
+    let probe = Command::new(prefix.join("bin/python"))
+        .args(["-c", "import gamma, delta, epsilon, sys; print(sys.prefix)"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(
+        probe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    assert_eq!(
+        Path::new(String::from_utf8(probe.stdout).unwrap().trim()),
+        prefix
+    );
+}
+
 fn bundle_path(env: &TestEnv, name: &str, version: &str) -> PathBuf {
     env.root
         .join("self/runtime")
@@ -826,26 +855,8 @@ dependencies:
     let version = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert_eq!(version.len(), 40, "{version}");
 
-    let prefix = env
-        .root
-        .join("self/workdir/runtime/condademo")
-        .join(&version[..2])
-        .join(&version)
-        .join("export/conda");
-    let probe = Command::new(prefix.join("bin/python"))
-        .args(["-c", "import gamma, delta, epsilon, sys; print(sys.prefix)"])
-        .env_clear()
-        .output()
-        .unwrap();
-    assert!(
-        probe.status.success(),
-        "{}",
-        String::from_utf8_lossy(&probe.stderr)
-    );
-    assert_eq!(
-        Path::new(String::from_utf8(probe.stdout).unwrap().trim()),
-        prefix
-    );
+    let prefix = env_prefix(&env, "condademo", &version);
+    assert_pip_items_import(&prefix);
     // Conda's files name the final prefix, not the staging one.
     let where_txt = std::fs::read_to_string(prefix.join("share/pkga/where.txt")).unwrap();
     assert_eq!(
@@ -902,20 +913,7 @@ dependencies:
         "{}",
         String::from_utf8_lossy(&restored.stderr)
     );
-    let probe = Command::new(prefix.join("bin/python"))
-        .args(["-c", "import gamma, delta, epsilon, sys; print(sys.prefix)"])
-        .env_clear()
-        .output()
-        .unwrap();
-    assert!(
-        probe.status.success(),
-        "{}",
-        String::from_utf8_lossy(&probe.stderr)
-    );
-    assert_eq!(
-        Path::new(String::from_utf8(probe.stdout).unwrap().trim()),
-        prefix
-    );
+    assert_pip_items_import(&prefix);
     let again: Vec<String> = read_prefix(&prefix)
         .unwrap()
         .iter()
@@ -1012,12 +1010,7 @@ fn swrt_build_from_an_existing_conda_prefix() {
         String::from_utf8_lossy(&out.stderr)
     );
     let source_version = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let prefix = env
-        .root
-        .join("self/workdir/runtime/source")
-        .join(&source_version[..2])
-        .join(&source_version)
-        .join("export/conda");
+    let prefix = env_prefix(&env, "source", &source_version);
     let before = listing(&prefix);
 
     let from_prefix = || {
@@ -1037,12 +1030,7 @@ fn swrt_build_from_an_existing_conda_prefix() {
     assert_eq!(version.len(), 40, "{version}");
     assert_eq!(listing(&prefix), before, "the source prefix was modified");
 
-    let copied = env
-        .root
-        .join("self/workdir/runtime/copied")
-        .join(&version[..2])
-        .join(&version)
-        .join("export/conda");
+    let copied = env_prefix(&env, "copied", &version);
     let specs =
         |p: &Path| -> Vec<String> { read_prefix(p).unwrap().iter().map(|r| r.spec()).collect() };
     assert_eq!(specs(&copied), specs(&prefix));
